@@ -1,0 +1,129 @@
+"""``tinyperf run``: a performance or accuracy run against a DUT, or ``--resume`` one."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from harness import devices, scenarios
+from harness.dut import Timeouts
+from harness.errors import ConfigError
+from harness.runner import RunConfig, RunResult, run_session
+from harness.session import Session
+
+_MODE_ALIASES = {"p": "performance", "a": "accuracy", "e": "energy",
+                 "performance": "performance", "accuracy": "accuracy", "energy": "energy"}
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "run", help="run performance or accuracy against a DUT",
+        description="Run an MLPerf Tiny mode against a DUT and write an MLCommons session "
+                    "folder (log.txt, results.txt, results.json).")
+    p.add_argument("--port", help="device path or pyserial URL (socket://, rfc2217://); "
+                                  "wins over anything found through --device-list")
+    p.add_argument("--baud", type=int, help="DUT baud rate (default: device list, else 115200)")
+    p.add_argument("-m", "--mode", default="accuracy", choices=sorted(_MODE_ALIASES),
+                   help="performance/p or accuracy/a (default accuracy, as the reference)")
+    p.add_argument("-s", "--dataset-path", type=Path, default=Path("datasets"),
+                   help="folder holding <model>/y_labels.csv and the .bin inputs")
+    p.add_argument("-d", "--device-list", type=Path, help="MLCommons devices.yaml")
+    p.add_argument("-t", "--test-script", type=Path,
+                   help="MLCommons tests_*.yaml (default: the reference script for the mode)")
+    p.add_argument("--output-dir", type=Path, default=Path("sessions"),
+                   help="parent folder of the session folders (default ./sessions)")
+    p.add_argument("--iterations", help="override N of every infer step, or 'auto' to size "
+                                        "windows to ~11 s of DUT time (performance)")
+    p.add_argument("--warmups", type=int, help="override W of every infer step")
+    p.add_argument("--resume", type=Path, metavar="SESSION_DIR",
+                   help="continue a killed run in SESSION_DIR")
+    p.add_argument("--timeout", type=float, default=5.0, help="seconds per command (5)")
+    p.add_argument("--infer-timeout", type=float, default=600.0,
+                   help="seconds for one infer command (600)")
+    p.add_argument("--cmd-buffer", type=int, default=80,
+                   help="the DUT's command buffer in chars (80 standard; db chunks fill it)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(handler=handle)
+
+
+def _iterations(value: str | None) -> int | str | None:
+    if value is None or value == "auto":
+        return value
+    try:
+        n = int(value)
+    except ValueError:
+        raise ConfigError(f"--iterations must be a number or 'auto', got {value!r}") from None
+    if n < 1:
+        raise ConfigError("--iterations must be at least 1")
+    return n
+
+
+def resolve_link(args: argparse.Namespace, mode: str) -> tuple[str, int]:
+    """Port and baud from the flags, else from the device list (last dut entry)."""
+    port, baud = args.port, args.baud
+    if args.device_list is not None:
+        entry = devices.dut_entry(devices.load_device_list(args.device_list))
+        if entry is None:
+            raise ConfigError("no 'type: dut' entry", path=args.device_list)
+        baud = baud or entry.baud_for(mode)
+        if port is None:
+            port = entry.raw.get("port") or devices.find_port(entry, devices.scan())
+            if port is None:
+                raise ConfigError(f"no serial port matches the dut entry {entry.name!r}; "
+                                  "give --port", path=args.device_list)
+    if port is None:
+        raise ConfigError("no DUT port: give --port (or --device-list)")
+    return port, baud or 115200
+
+
+def resume_link(session: Path, baud: int | None) -> tuple[str, int | None]:
+    """The port and baud a session was started with (its journal header)."""
+    header = Session.reopen(session).journal.read()[:1]
+    if not header or "port" not in header[0]:
+        raise ConfigError("the session's journal names no port; give --port", path=session)
+    return header[0]["port"], baud or header[0].get("baud")
+
+
+def print_result(result: RunResult) -> None:
+    f = result.figures
+    print(f"session: {result.session}")
+    if result.mode == "performance":
+        thr = f.get("throughput") or {}
+        print(f"  {result.model} performance: median {f['median_throughput']:.3f} inf./sec. "
+              f"(min {thr.get('min', 0):.3f}, max {thr.get('max', 0):.3f}, "
+              f"{thr.get('n', 0)} windows)")
+        ratio = f.get("host_dut_clock_ratio")
+        if ratio is not None:
+            print(f"  host/DUT clock ratio: {ratio:.4g}")
+    else:
+        print(f"  {result.model} accuracy: Top 1% = {f['top1']:.1f}  AUC = {f['auc']:.3f} "
+              f"({f['files']} files, {f['windows']} windows)")
+    if result.valid:
+        print("  VALID for submission")
+    else:
+        print("  NOT VALID for submission:")
+        for reason in result.reasons:
+            print(f"    - {reason}")
+
+
+def handle(args: argparse.Namespace) -> int:
+    mode = _MODE_ALIASES[args.mode]
+    if mode == "energy":
+        raise ConfigError("energy mode needs an energy monitor and an interface board; "
+                          "it is not available in this version")
+    if args.resume is not None and args.port is None and args.device_list is None:
+        args.port, args.baud = resume_link(args.resume, args.baud)
+    port, baud = resolve_link(args, mode)
+    entries = scenarios.load_test_script(args.test_script) if args.test_script else None
+    config = RunConfig(mode=mode, dataset_path=args.dataset_path, output_dir=args.output_dir,
+                       entries=entries, iterations=_iterations(args.iterations),
+                       warmups=args.warmups, port=port, baud=baud,
+                       progress=False if args.no_progress else None)
+    result = run_session(config, resume=args.resume,
+                         timeouts=Timeouts(args.timeout, args.infer_timeout),
+                         cmd_buffer=args.cmd_buffer)
+    print_result(result)
+    sys.stdout.flush()
+    return 0 if result.valid else 1

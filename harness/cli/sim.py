@@ -1,0 +1,92 @@
+"""``tinyperf sim``: serve a virtual DUT on a pty and/or TCP socket until interrupted.
+
+Prints one ``link: <url>`` line per endpoint so scripts can grep the address to pass to
+``tinyperf run --port``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+from types import FrameType
+from typing import Any
+
+from firmware_interface.sim.faults import load_faults
+from firmware_interface.sim.model import make_virtual_dut
+from firmware_interface.sim.server import SimServer
+from harness import protocol as p
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``sim`` subcommand."""
+    parser = subparsers.add_parser(
+        "sim",
+        help="serve a virtual DUT (pty or socket) running the reference model",
+        description="Serve a virtual MLPerf Tiny DUT that runs the real .tflite model.",
+    )
+    parser.add_argument("--model-id", choices=("kws01", "ad01"), default="kws01")
+    parser.add_argument("--tflite", metavar="PATH", help="model file instead of the registry's")
+    parser.add_argument("--throughput", type=float, default=None, metavar="INF_PER_S",
+                        help="simulated inferences per second (default 23.0)")
+    parser.add_argument("--latency-us", type=float, default=None,
+                        help="simulated µs per inference (overrides --throughput)")
+    parser.add_argument("--jitter-us", type=float, default=0.0)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--baud", type=int, default=115200, help="0 disables wire-time emulation")
+    parser.add_argument("--socket", nargs="?", const=0, type=int, default=None, metavar="PORT",
+                        help="also serve socket://127.0.0.1:PORT (0 or no value: any free port)")
+    parser.add_argument("--no-pty", action="store_true", help="serve the socket only")
+    parser.add_argument("--vendor", default=p.DEFAULT_VENDOR)
+    parser.add_argument("--energy", action="store_true",
+                        help="energy build: timestamps are (logged) GPIO pulses, no m-lap-us")
+    parser.add_argument("--realtime", type=float, default=0.0,
+                        help="sleep this fraction of the simulated inference time")
+    parser.add_argument("--faults", metavar="YAML", help="fault injection plan")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start the server, print its links, serve until SIGINT/SIGTERM."""
+    if args.no_pty and args.socket is None:
+        args.socket = 0
+
+    def on_timestamp(us: int) -> None:
+        log.info("timestamp pulse at DUT time %d us", us)
+
+    dut = make_virtual_dut(
+        args.model_id,
+        tflite=args.tflite,
+        vendor=args.vendor,
+        energy=args.energy,
+        throughput=args.throughput,
+        latency_us=args.latency_us,
+        jitter_us=args.jitter_us,
+        seed=args.seed,
+        on_timestamp=on_timestamp if args.energy else None,
+    )
+    faults = load_faults(args.faults) if args.faults else []
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with SimServer(dut, pty=not args.no_pty, socket_port=args.socket,
+                       baud=args.baud or None, realtime=args.realtime, faults=faults) as server:
+            if server.pty_path:
+                print(f"link: {server.pty_path}", flush=True)
+            if server.socket_url:
+                print(f"link: {server.socket_url}", flush=True)
+            print(f"serving {args.model_id} (Ctrl-C to stop)", flush=True)
+            while not stop.wait(0.5):
+                if server.error is not None:
+                    raise server.error
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0

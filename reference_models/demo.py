@@ -1,0 +1,185 @@
+"""Demo input sets: synthesise raw audio, prepare it like real data, score it with the models.
+
+This module owns the committed demo sets in ``reference_models/demo_data/{kws01,ad01}``.
+:func:`make_demo` writes synthetic audio in the *official raw layouts* (Speech Commands test
+archive; DCASE ToyCar ``test/``) into a temporary folder and runs it through the same
+:mod:`reference_models.prepare` code as real data. :func:`evaluate_demo` runs the int8 reference
+models on the result (kws01 top-1, ad01 pooled AUC) as a pipeline check; these numbers are
+not MLPerf results.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import scipy.io.wavfile
+import scipy.stats
+
+from reference_models import bins, prepare
+from reference_models.features import ad as ad_features
+from reference_models.synth import machine, speech
+
+if TYPE_CHECKING:
+    from reference_models.runtime import TfliteModel
+
+logger = logging.getLogger(__name__)
+
+#: Seed of the committed demo data (``tinyperf data demo --out reference_models/demo_data``).
+DEFAULT_SEED = 2024
+KWS_PER_CLASS = 10
+AD_IDS = (1, 2, 3, 4)
+AD_PER_ID_AND_LABEL = 2  # 4 ids x 2 = 8 normal + 8 anomaly files
+
+
+def demo_data_dir() -> Path:
+    """Folder of the committed demo sets (``kws01/`` and ``ad01/``, each with ``y_labels.csv``)."""
+    return Path(__file__).resolve().parent / "demo_data"
+
+
+def _write_wav(path: Path, pcm: np.ndarray, rate: int = 16000) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scipy.io.wavfile.write(path, rate, np.asarray(pcm, dtype=np.int16))
+
+
+def synthesize_kws01_raw(raw_dir: Path, rng: np.random.Generator, per_class: int) -> None:
+    """Write synthetic clips in the Speech Commands v2 *test archive* layout.
+
+    Keywords go to ``<word>/``, silence to ``_silence_/``, other words to ``_unknown_/``.
+    """
+    for label in speech.KWS_CLASSES:
+        folder = {"silence": "_silence_", "unknown": "_unknown_"}.get(label, label)
+        for k in range(per_class):
+            _write_wav(raw_dir / folder / f"synth{k:04d}_nohash_0.wav",
+                       speech.synth_class_clip(label, rng))
+
+
+def synthesize_ad01_raw(
+    raw_dir: Path, rng: np.random.Generator, ids: tuple[int, ...], per_id_and_label: int
+) -> None:
+    """Write synthetic 10 s clips in the DCASE 2020 layout.
+
+    Files are ``ToyCar/test/{normal|anomaly}_id_XX_NNNNNNNN.wav``.
+    """
+    test_dir = raw_dir / "ToyCar" / "test"
+    for kind in ("normal", "anomaly"):
+        for mid in ids:
+            for k in range(per_id_and_label):
+                pcm = machine.synth_machine_clip(mid, kind == "anomaly", rng)
+                _write_wav(test_dir / f"{kind}_id_{mid:02d}_{k:08d}.wav", pcm)
+
+
+def _clear_outputs(out: Path) -> None:
+    """Remove a previous set's ``.bin`` files and labels so no stale inputs survive."""
+    if out.is_dir():
+        for p in [*out.glob("*.bin"), out / "y_labels.csv"]:
+            if p.is_file():
+                p.unlink()
+
+
+def make_demo(
+    out_dir: str | Path,
+    seed: int = DEFAULT_SEED,
+    *,
+    kws_per_class: int = KWS_PER_CLASS,
+    ad_per_id_and_label: int = AD_PER_ID_AND_LABEL,
+    models: tuple[str, ...] = ("kws01", "ad01"),
+) -> dict[str, prepare.PrepareReport]:
+    """Synthesise and prepare the demo sets into ``out_dir/kws01`` and ``out_dir/ad01``.
+
+    kws01 and ad01 use independent child seeds of ``seed``, so one can be regenerated without
+    changing the other. Needs ``espeak-ng`` for kws01.
+    """
+    out = Path(out_dir)
+    logger.info("synthesising demo sets %s into %s (seed %d)", ", ".join(models), out, seed)
+    kws_seq, ad_seq = np.random.SeedSequence(seed).spawn(2)
+    reports: dict[str, prepare.PrepareReport] = {}
+    with tempfile.TemporaryDirectory(prefix="tinyperf-demo-") as tmp:
+        raw = Path(tmp)
+        if "kws01" in models:
+            speech.espeak_path()  # fail early, before any output is touched
+            synthesize_kws01_raw(raw / "speech_commands_test", np.random.default_rng(kws_seq),
+                                 kws_per_class)
+            _clear_outputs(out / "kws01")
+            reports["kws01"] = prepare.prepare_kws01(raw / "speech_commands_test", out / "kws01")
+        if "ad01" in models:
+            synthesize_ad01_raw(raw / "dcase", np.random.default_rng(ad_seq), AD_IDS,
+                                ad_per_id_and_label)
+            _clear_outputs(out / "ad01")
+            reports["ad01"] = prepare.prepare_ad01(raw / "dcase", out / "ad01")
+    return reports
+
+
+@dataclass(frozen=True)
+class DemoScores:
+    """Pipeline-check numbers of the int8 reference models on a demo set."""
+
+    kws01_top1: float | None = None
+    kws01_files: int = 0
+    ad01_auc: float | None = None
+    ad01_files: int = 0
+
+
+def ad01_file_score(model: TfliteModel, features: np.ndarray) -> float:
+    """Mean reconstruction MSE over the 196 windows of one ad01 file, firmware style (§2.9).
+
+    Each 640-float window is quantised with round-half-away-from-zero and clamped, the
+    dequantised output is compared with the *float* window.
+    """
+    inp, outp = model.input, model.output
+    windows = ad_features.stack_frames(features)
+    scaled = windows / inp.scale
+    q = np.sign(scaled) * np.floor(np.abs(scaled) + 0.5) + inp.zero_point
+    q = np.clip(q, -128, 127).astype(np.int8)
+    out = model.invoke_batch(q)
+    deq = (out.astype(np.float32) - outp.zero_point) * outp.scale
+    return float(np.mean(np.mean((deq - windows) ** 2, axis=1)))
+
+
+def evaluate_demo(
+    data_dir: str | Path | None = None,
+    *,
+    kws_model: str | Path | None = None,
+    ad_model: str | Path | None = None,
+) -> DemoScores:
+    """Score the int8 reference models on a demo set (default: the committed one).
+
+    Model files are found by :func:`reference_models.registry.resolve_model_file` (explicit
+    path, ``$TINYPERF_REFERENCE_DIR``, cache); no download is attempted.
+    """
+    from reference_models import registry, runtime  # needs a TFLite runtime
+
+    root = Path(data_dir) if data_dir is not None else demo_data_dir()
+    scores: dict[str, float | int | None] = {}
+    if (root / "kws01" / "y_labels.csv").is_file():
+        model = runtime.TfliteModel(
+            registry.resolve_model_file("kws01", kws_model, download=False),
+            reference_kernels=True,
+        )
+        rows = bins.read_y_labels(root / "kws01" / "y_labels.csv", "kws01")
+        hits = 0
+        for row in rows:
+            x = bins.read_bin(root / "kws01" / row.file, "kws01").reshape(model.input.shape)
+            hits += int(np.argmax(model.invoke(x)) == row.label)
+        scores.update(kws01_top1=hits / len(rows), kws01_files=len(rows))
+    if (root / "ad01" / "y_labels.csv").is_file():
+        model = runtime.TfliteModel(
+            registry.resolve_model_file("ad01", ad_model, download=False),
+            reference_kernels=True,
+        )
+        rows = bins.read_y_labels(root / "ad01" / "y_labels.csv", "ad01")
+        file_scores = np.array(
+            [ad01_file_score(model, bins.read_bin(root / "ad01" / r.file, "ad01")) for r in rows]
+        )
+        labels = np.array([r.label for r in rows])
+        pos, neg = file_scores[labels == 1], file_scores[labels == 0]
+        auc = None
+        if pos.size and neg.size:
+            # Mann-Whitney U / (n_pos * n_neg) is the ROC AUC (ties count one half).
+            auc = float(scipy.stats.mannwhitneyu(pos, neg).statistic / (pos.size * neg.size))
+        scores.update(ad01_auc=auc, ad01_files=len(rows))
+    return DemoScores(**scores)  # type: ignore[arg-type]
