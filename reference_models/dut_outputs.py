@@ -95,7 +95,9 @@ def kws01_results(model: Model, raw490: bytes) -> list[float]:
 
 def _ad01_floats(raw: bytes) -> np.ndarray:
     if len(raw) % AD01_WINDOW_BYTES:
-        raise ModelError(f"ad01 input must be a multiple of {AD01_WINDOW_BYTES} bytes, got {len(raw)}")
+        raise ModelError(
+            f"ad01 input must be a multiple of {AD01_WINDOW_BYTES} bytes, got {len(raw)}"
+        )
     return np.frombuffer(raw, dtype="<f4").reshape(-1, AD01_WINDOW_BYTES // 4)
 
 

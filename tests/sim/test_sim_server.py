@@ -18,7 +18,9 @@ from firmware_interface.sim.faults import Fault, FaultPlan, load_faults
 from firmware_interface.sim.server import SimServer, pty_available
 from harness.protocol import Kind, parse_line
 
-REFERENCE = Path(os.environ.get("TINYPERF_REFERENCE_DIR", Path(__file__).parents[3] / "shared/reference"))
+REFERENCE = Path(
+    os.environ.get("TINYPERF_REFERENCE_DIR", Path(__file__).parents[3] / "shared/reference")
+)
 needs_pty = pytest.mark.skipif(not pty_available(), reason="no pty on this platform")
 
 
@@ -238,7 +240,8 @@ def test_fault_reset_reprints_banner_and_clears_buffer() -> None:
             assert server.dut.loaded == bytes(490)
             lines = transact(ser, "infer 1 0")
             assert lines[0] == "m-timestamp-mode-performance"
-            assert [parse_line(x).kind for x in lines[1:]] == [Kind.LAP_US, Kind.INIT_DONE, Kind.READY]
+            kinds = [parse_line(x).kind for x in lines[1:]]
+            assert kinds == [Kind.LAP_US, Kind.INIT_DONE, Kind.READY]
             assert server.dut.loaded == b"" and server.dut.expected_size == 0
             assert transact(ser, "infer 1 0")[0] == "Input db has 0 elemented, expected 490"
 

@@ -14,7 +14,9 @@ from harness.protocol import Kind, parse_line
 
 pytestmark = pytest.mark.timeout(30)
 
-REFERENCE = Path(os.environ.get("TINYPERF_REFERENCE_DIR", Path(__file__).parents[3] / "shared/reference"))
+REFERENCE = Path(
+    os.environ.get("TINYPERF_REFERENCE_DIR", Path(__file__).parents[3] / "shared/reference")
+)
 RESULTS = [0.0, 0.25, 0.996]
 
 
@@ -280,7 +282,9 @@ def test_latency_model_jitter_slow_and_throughput() -> None:
     assert LatencyModel(latency_us=1000).total_us(0) == 0
 
 
-@pytest.mark.parametrize(("text", "value"), [("12", 12), ("12ab", 12), ("-3", -3), ("x", 0), ("", 0)])
+@pytest.mark.parametrize(
+    ("text", "value"), [("12", 12), ("12ab", 12), ("-3", -3), ("x", 0), ("", 0)]
+)
 def test_c_atoi(text: str, value: int) -> None:
     assert c_atoi(text) == value
 

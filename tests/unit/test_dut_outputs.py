@@ -16,7 +16,9 @@ from reference_models.runtime import TfliteModel
 
 pytestmark = pytest.mark.timeout(60)
 
-REFERENCE = Path(os.environ.get("TINYPERF_REFERENCE_DIR", Path(__file__).parents[3] / "shared/reference"))
+REFERENCE = Path(
+    os.environ.get("TINYPERF_REFERENCE_DIR", Path(__file__).parents[3] / "shared/reference")
+)
 AD_SAMPLE = REFERENCE / "ad01" / "normal_id_01_00000000_hist_librosa.bin"
 
 
@@ -73,7 +75,8 @@ def test_kws01_values_truncate_not_round() -> None:
 
 def test_kws01_results_shape_range_and_argmax(kws: TfliteModel) -> None:
     rng = np.random.default_rng(1)
-    inputs = [bytes([0x7F]) * 490, bytes(490), rng.integers(-128, 128, 490).astype(np.int8).tobytes()]
+    noise = rng.integers(-128, 128, 490).astype(np.int8).tobytes()
+    inputs = [bytes([0x7F]) * 490, bytes(490), noise]
     for raw in inputs:
         values = d.kws01_results(kws, raw)
         assert len(values) == 12

@@ -20,7 +20,9 @@ from reference_models.registry import get_model, parse_registry, resolve_model_f
 
 pytestmark = pytest.mark.timeout(60)
 
-REFERENCE = Path(os.environ.get("TINYPERF_REFERENCE_DIR", Path(__file__).parents[3] / "shared/reference"))
+REFERENCE = Path(
+    os.environ.get("TINYPERF_REFERENCE_DIR", Path(__file__).parents[3] / "shared/reference")
+)
 
 
 def _ref_file(model_id: str) -> Path:
