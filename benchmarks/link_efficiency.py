@@ -1,5 +1,7 @@
 """Accuracy-run wall time per kws01 file over the virtual DUT, vs the wire limit.
 
+The virtual DUT runs as its own process (``tinyperf sim``), as a board would.
+
 For each emulated baud rate, three measurements side by side in one run:
 
 - tinyperf: the ``Dut`` client (38-byte ``db`` chunks filling the 80-char buffer, chunked
@@ -15,13 +17,15 @@ Usage: python benchmarks/link_efficiency.py [--files 20] [--bauds 115200,921600]
 from __future__ import annotations
 
 import argparse
+import contextlib
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import serial
 
-from firmware_interface.sim.model import make_virtual_dut
-from firmware_interface.sim.server import SimServer
 from harness.datasets import Dataset
 from harness.dut import Dut
 from harness.transport import open_link
@@ -68,11 +72,31 @@ class NaiveLoader:
         self.ser.close()
 
 
+@contextlib.contextmanager
+def virtual_dut(baud: int) -> Iterator[str]:
+    """``tinyperf sim`` in its own process (a DUT is another device: no shared GIL)."""
+    cmd = [sys.executable, "-m", "harness.cli.main", "sim", "--model-id", "kws01",
+           "--throughput", "23"]
+    if baud:
+        cmd += ["--baud", str(baud)]
+    else:
+        cmd += ["--baud", "0"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        if not line.startswith("link: "):
+            raise RuntimeError(f"tinyperf sim did not start: {line!r}")
+        yield line.split(" ", 1)[1].strip()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 def measure(baud: int, inputs: list[bytes]) -> dict[str, float]:
-    dut_model = make_virtual_dut("kws01", throughput=23.0)
     out: dict[str, float] = {}
-    with SimServer(dut_model, pty=True, baud=baud or None) as server:
-        link = open_link(server.url, baud or 115200)
+    with virtual_dut(baud) as url:
+        link = open_link(url, baud or 115200)
         dut = Dut(link)
         dut.identify()
         tx0, rx0 = link.bytes_tx, link.bytes_rx
@@ -83,7 +107,7 @@ def measure(baud: int, inputs: list[bytes]) -> dict[str, float]:
         ours = time.perf_counter() - start
         moved = (link.bytes_tx - tx0) + (link.bytes_rx - rx0)
         link.close()
-        naive = NaiveLoader(server.url, baud or 115200)
+        naive = NaiveLoader(url, baud or 115200)
         start = time.perf_counter()
         for data in inputs:
             naive.load_and_infer(data)

@@ -292,6 +292,27 @@ def msg_results(values: "list[float] | tuple[float, ...]", decimals: int = 3) ->
     return "m-results-[" + ",".join(f"{v:.{decimals}f}" for v in values) + "]"
 
 
+def msg_input_size_mismatch(loaded: int, expected: int) -> str:
+    # th_load_tensor's complaint in the reference
+    # kws port (spec 1.4, typo kept: hosts ignore it but golden transcripts contain it).
+    return f"Input db has {loaded} elemented, expected {expected}"
+
+
+# `help` output is free text no host parses (spec 1.3);
+# our own wording, one line per command after a banner and an empty line.
+HELP_LINES = (
+    "help           : show this list",
+    "name           : print the device name",
+    "profile        : print the firmware profile and the model id",
+    "timestamp      : emit one timestamp",
+    "db load N      : expect N input bytes, reset the write position",
+    "db HEX         : append hex byte pairs until N bytes are loaded",
+    "db print       : dump the loaded buffer as hex",
+    "infer N W      : W untimed warm-ups, then N timed inferences (defaults 1 and 10)",
+    "results        : print the results of the last inference",
+)
+
+
 MSG_READY = READY
 MSG_INIT_DONE = "m-init-done"
 MSG_WARMUP_DONE = "m-warmup-done"

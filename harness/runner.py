@@ -354,12 +354,15 @@ class Runner:
 def run_session(config: RunConfig, *, resume: Path | None = None,
                 timeouts: Timeouts | None = None, cmd_buffer: int = 80,
                 chunk_size: int | None = None) -> RunResult:
-    """Open the DUT link in ``config``, run (or resume) a session, close everything."""
-    session = Session.reopen(resume) if resume else Session.create(config.output_dir)
+    """Open the DUT link in ``config``, run (or resume) a session, close everything.
+
+    The link is opened first, so a wrong port leaves no empty session folder behind.
+    """
+    link = open_link(config.port, config.baud)
     try:
-        link = open_link(config.port, config.baud)
+        session = Session.reopen(resume) if resume else Session.create(config.output_dir)
     except Exception:
-        session.close()
+        link.close()
         raise
     link.add_tap(session.tap)
     try:

@@ -9,6 +9,7 @@ otherwise one blocking byte is read and the rest that is waiting follows in one 
 from __future__ import annotations
 
 import logging
+import re
 import select
 import time
 from collections import deque
@@ -25,6 +26,7 @@ from harness.timeouts import Deadline
 Tap = Callable[[str, bytes, float], None]
 
 _READ_SIZE = 65536
+_EOL = re.compile(rb"[\r\n]")
 
 
 class LineLink(Protocol):
@@ -44,7 +46,7 @@ class LineLink(Protocol):
 class SerialLink:
     """A ``LineLink`` over ``serial.serial_for_url``.
 
-    Lines end at ``\\n``; CR, NUL and 0xff are dropped (see ``protocol.clean_line``).
+    Lines end at CR, LF or CRLF; NUL and 0xff are dropped (see ``protocol.clean_line``).
     Every byte in both directions goes to the taps before anything else happens to it.
     """
 
@@ -98,8 +100,9 @@ class SerialLink:
         """Write all of ``data`` (bounded by the port's write timeout)."""
         self._emit("tx", data)
         try:
+            # no flush()/tcdrain: the write is handed to the driver, and waiting for the
+            # answer already proves the bytes went out; draining would add a round trip
             written = self._ser.write(data)
-            self._ser.flush()
         except (serial.SerialException, OSError) as exc:
             raise TransportError(f"write failed: {exc}", url=self.url) from exc
         if written is not None and written != len(data):
@@ -128,13 +131,12 @@ class SerialLink:
         return data
 
     def _split(self, data: bytes) -> None:
+        # CR, LF and CRLF all end a line (some ports print CR only); the empty pieces
+        # between CR and LF are dropped later as blank lines.
         self._pending.extend(data)
-        while True:
-            end = self._pending.find(b"\n")
-            if end < 0:
-                return
-            self._lines.append(bytes(self._pending[:end]))
-            del self._pending[: end + 1]
+        *complete, rest = _EOL.split(bytes(self._pending))
+        self._lines.extend(complete)
+        self._pending = bytearray(rest)
 
     def readline(self, deadline: Deadline) -> str | None:
         """Next non-empty line (cleaned), or ``None`` when ``deadline`` passes first."""

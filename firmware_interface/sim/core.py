@@ -46,25 +46,6 @@ _HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 _TIMESTAMP_HISTORY = 64
 
 
-def _msg_input_size_mismatch(loaded: int, expected: int) -> str:
-    # PRIVATE HELPER pending harness.protocol: th_load_tensor's complaint in the reference
-    # kws port (spec 1.4, typo kept: hosts ignore it but golden transcripts contain it).
-    return f"Input db has {loaded} elemented, expected {expected}"
-
-
-# PRIVATE pending harness.protocol: `help` output is free text no host parses (spec 1.3);
-# our own wording, one line per command after a banner and an empty line.
-_HELP_LINES = (
-    "help           : show this list",
-    "name           : print the device name",
-    "profile        : print the firmware profile and the model id",
-    "timestamp      : emit one timestamp",
-    "db load N      : expect N input bytes, reset the write position",
-    "db HEX         : append hex byte pairs until N bytes are loaded",
-    "db print       : dump the loaded buffer as hex",
-    "infer N W      : W untimed warm-ups, then N timed inferences (defaults 1 and 10)",
-    "results        : print the results of the last inference",
-)
 
 
 @dataclass(frozen=True)
@@ -231,7 +212,7 @@ class VirtualDut:
     def _cmd_help(self, _args: list[str], out: list[str | Delay]) -> None:
         out.append(self.config.firmware)
         out.append("")
-        out.extend(_HELP_LINES)
+        out.extend(p.HELP_LINES)
 
     def _cmd_timestamp(self, _args: list[str], out: list[str | Delay]) -> None:
         out.extend(self._timestamp())
@@ -336,7 +317,7 @@ class VirtualDut:
         n = min(self._pos, len(self._tensor))
         self._tensor[:n] = self._buffer[:n]
         if self._pos < len(self._tensor):
-            return [_msg_input_size_mismatch(self._pos, len(self._tensor))]
+            return [p.msg_input_size_mismatch(self._pos, len(self._tensor))]
         return []
 
     def _busy(self, us: int) -> Delay:

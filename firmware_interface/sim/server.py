@@ -59,10 +59,12 @@ class _Pacer:
         self.byte_s = BITS_PER_BYTE / baud if baud else 0.0
         self._free_at = 0.0
 
-    def book(self, nbytes: int) -> tuple[float, float]:
-        """Reserve the line for ``nbytes``; return (wire seconds, monotonic time it ends)."""
+    def book(self, nbytes: int, not_before: float | None = None) -> tuple[float, float]:
+        """Reserve the line for ``nbytes`` from ``not_before`` (default now); return
+        (wire seconds, monotonic time it ends)."""
         wire = nbytes * self.byte_s
-        self._free_at = max(self._free_at, time.monotonic()) + wire
+        start = time.monotonic() if not_before is None else not_before
+        self._free_at = max(self._free_at, start) + wire
         return wire, self._free_at
 
 
@@ -112,6 +114,10 @@ class SimServer:
         self._client: socket.socket | None = None
         self._wake_r, self._wake_w = -1, -1
         self._pending = bytearray()  # received bytes of a command not yet ended by '%'
+        # When the DUT has the current command on its pin: its answer cannot start earlier.
+        # Booking the answer from this ideal time (not from after a sleep) means one sleep
+        # per round trip, so scheduler overshoot is not paid twice.
+        self._ready_at = 0.0
 
     # -- addresses -----------------------------------------------------------------------
 
@@ -262,10 +268,9 @@ class SimServer:
         for piece in _split_commands(data):
             wire, done_at = self._rx.book(len(piece))
             self.stats.rx_wire_s += wire
-            # The last byte of this piece is on the DUT's pin only after its wire time.
-            self._sleep_until(done_at)
-            if self._stop.is_set():
-                return
+            # The last byte of this piece is on the DUT's pin only after its wire time;
+            # the answer is booked from then and the one sleep happens before sending it.
+            self._ready_at = done_at
             for response in self.dut.feed_responses(piece):
                 self._respond(response)
 
@@ -276,6 +281,7 @@ class SimServer:
         for fault in due:
             if fault.kind == "stall":
                 self._stop.wait(fault.seconds)
+                self._ready_at = time.monotonic()
                 if not fault.respond or self._stop.is_set():
                     return
         for fault in due:
@@ -298,6 +304,7 @@ class SimServer:
                     self._send_lines(lines)
                     lines = []
                     self._stop.wait(event.us * 1e-6 * self._realtime)
+                    self._ready_at = time.monotonic()
             else:
                 lines.append(event)
         self._send_lines(lines)
@@ -312,7 +319,7 @@ class SimServer:
         chunk = len(data) if not self._tx.byte_s else max(1, int(_TX_CHUNK_S / self._tx.byte_s))
         for start in range(0, len(data), chunk):
             part = data[start : start + chunk]
-            wire, done_at = self._tx.book(len(part))
+            wire, done_at = self._tx.book(len(part), not_before=self._ready_at)
             self.stats.tx_wire_s += wire
             self._sleep_until(done_at)  # bytes reach the host when their wire time is over
             if self._stop.is_set():

@@ -1,0 +1,40 @@
+/**
+ * @file th_serial.h
+ * @brief Port seam: the UART ("th" = submitter implemented).
+ */
+#ifndef TH_SERIAL_H
+#define TH_SERIAL_H
+
+#include <stddef.h>
+
+#include "ee_status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * @brief Configure the UART (reference rates: 115200/921600 performance, 9600 energy).
+ * @return EE_STATUS_OK, or an error that aborts ee_benchmark_initialize().
+ */
+ee_status_t th_serialport_initialize(void);
+
+/**
+ * @brief Write bytes to the host, blocking until they are queued or sent.
+ * @param data Bytes to send; only read during the call.
+ * @param len Number of bytes.
+ * @return EE_STATUS_OK or EE_STATUS_ERROR.
+ */
+ee_status_t th_uart_write(const char *data, size_t len);
+
+/**
+ * @brief Blocking read of one received byte (used by the port's main loop only).
+ * @return The byte (0..255), or -1 when the link is closed for good (the host port exits).
+ */
+int th_getchar(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TH_SERIAL_H */

@@ -1,0 +1,155 @@
+/*
+ * Host (POSIX) port: the protocol layer as a process whose UART is stdio or a pty.
+ *
+ *   tinyperf-dut [--pty] [--vendor S] [--model-id S] [--db-size N] [--input-bytes N]
+ *                [--outputs N] [--sim-infer-us N] [--energy]
+ *
+ * --pty prints "link: /dev/pts/N" on stderr once the pty is ready and the banner queued;
+ * otherwise commands come on stdin and responses go to stdout. The process ends when the
+ * input closes (stdio) or on SIGTERM/SIGINT.
+ */
+#define _XOPEN_SOURCE 600
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "ee_api.h"
+#include "posix_port.h"
+#include "th_serial.h"
+
+#define DB_CAPACITY 32768u
+
+static uint8_t db_buffer[DB_CAPACITY];
+static ee_ctx_t ctx;
+
+typedef struct options {
+    int pty;
+    ee_config_t config;
+    size_t db_size;
+    posix_model_options_t model;
+    unsigned long sim_infer_us;
+} options_t;
+
+static int parse_size(const char *text, unsigned long *out)
+{
+    char *end = NULL;
+    unsigned long value;
+
+    if (text == NULL || *text == '\0' || *text == '-') {
+        return -1;
+    }
+    value = strtoul(text, &end, 10);
+    if (*end != '\0') {
+        return -1;
+    }
+    *out = value;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, options_t *o)
+{
+    int i;
+    unsigned long v = 0;
+
+    for (i = 1; i < argc; ++i) {
+        const char *a = argv[i];
+        const char *next = (i + 1 < argc) ? argv[i + 1] : NULL;
+        if (strcmp(a, "--pty") == 0) {
+            o->pty = 1;
+            continue;
+        }
+        if (strcmp(a, "--energy") == 0) {
+            o->config.energy_mode = 1;
+            continue;
+        }
+        if (next == NULL) {
+            return -1;
+        }
+        ++i;
+        if (strcmp(a, "--vendor") == 0) {
+            o->config.vendor = next;
+        } else if (strcmp(a, "--model-id") == 0) {
+            o->config.model_id = next;
+        } else if (parse_size(next, &v) != 0) {
+            return -1;
+        } else if (strcmp(a, "--db-size") == 0 && v > 0 && v <= DB_CAPACITY) {
+            o->db_size = (size_t)v;
+        } else if (strcmp(a, "--input-bytes") == 0) {
+            o->model.input_bytes = (size_t)v;
+        } else if (strcmp(a, "--outputs") == 0) {
+            o->model.outputs = (size_t)v;
+        } else if (strcmp(a, "--sim-infer-us") == 0 && v <= 0xFFFFFFFFul) {
+            o->sim_infer_us = v;
+        } else {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int open_pty(void)
+{
+    struct termios tio;
+    int master = posix_openpt(O_RDWR | O_NOCTTY);
+    int slave;
+    const char *name;
+
+    if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0) {
+        return -1;
+    }
+    name = ptsname(master);
+    /* Keep one slave fd open: the master then never sees EOF/EIO between host sessions. */
+    slave = name != NULL ? open(name, O_RDWR | O_NOCTTY) : -1;
+    if (slave < 0 || tcgetattr(slave, &tio) != 0) {
+        return -1;
+    }
+    /* cfmakeraw() is not POSIX: the same flags by hand */
+    tio.c_iflag &= ~(tcflag_t)(IGNBRK | BRKINT | PARMRK | ISTRIP | INLCR | IGNCR | ICRNL | IXON);
+    tio.c_oflag &= ~(tcflag_t)OPOST;
+    tio.c_lflag &= ~(tcflag_t)(ECHO | ECHONL | ICANON | ISIG | IEXTEN);
+    tio.c_cflag &= ~(tcflag_t)(CSIZE | PARENB);
+    tio.c_cflag |= CS8;
+    tio.c_cc[VMIN] = 1;
+    tio.c_cc[VTIME] = 0;
+    tcsetattr(slave, TCSANOW, &tio);
+    posix_serial_use_fds(master, master);
+    fprintf(stderr, "link: %s\n", name);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    options_t o;
+    int c;
+
+    memset(&o, 0, sizeof o);
+    o.config.model_id = posix_model_id();
+    o.db_size = posix_model_db_size();
+    o.model.input_bytes = 490u;
+    o.model.outputs = 12u;
+    if (parse_args(argc, argv, &o) != 0 || posix_model_configure(&o.model) != 0
+        || o.db_size > DB_CAPACITY) {
+        fprintf(stderr, "usage: %s [--pty] [--vendor S] [--model-id S] [--db-size N<=%u] "
+                        "[--input-bytes N] [--outputs N] [--sim-infer-us N] [--energy]\n",
+                argv[0], DB_CAPACITY);
+        return 2;
+    }
+    posix_timer_use_virtual((uint32_t)o.sim_infer_us);
+    posix_timer_use_energy_mode(o.config.energy_mode);
+    if (o.pty && open_pty() != 0) {
+        perror("pty");
+        return 1;
+    }
+    if (ee_benchmark_initialize(&ctx, &o.config, db_buffer, o.db_size) != EE_STATUS_OK) {
+        fprintf(stderr, "initialisation failed\n");
+        return 1;
+    }
+    fflush(stderr);
+    while ((c = th_getchar()) >= 0) {
+        (void)ee_serial_callback(&ctx, (char)c);
+    }
+    return 0;
+}

@@ -1,0 +1,61 @@
+/**
+ * @file posix_port.h
+ * @brief Private glue between the pieces of the host (POSIX) port.
+ */
+#ifndef POSIX_PORT_H
+#define POSIX_PORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * @brief Use file descriptors for the UART.
+ * @param in_fd Read end (stdin or the pty master).
+ * @param out_fd Write end (stdout or the pty master).
+ */
+void posix_serial_use_fds(int in_fd, int out_fd);
+
+/**
+ * @brief Switch the timer to a deterministic virtual clock: it starts at 0 and advances
+ *        by us_per_inference on every posix_timer_on_inference() (0 = CLOCK_MONOTONIC).
+ * @param us_per_inference Virtual microseconds per inference.
+ */
+void posix_timer_use_virtual(uint32_t us_per_inference);
+
+/**
+ * @brief Energy build: th_timestamp() prints nothing (a board would pulse a GPIO).
+ * @param enabled Non-zero for the energy build.
+ */
+void posix_timer_use_energy_mode(int enabled);
+
+/** @brief Called by the model after each inference (advances the virtual clock). */
+void posix_timer_on_inference(void);
+
+/** @brief Settings of the model part of the port, filled from the command line. */
+typedef struct posix_model_options {
+    size_t input_bytes; /**< bytes th_load_tensor copies (stand-in model only). */
+    size_t outputs;     /**< values printed by th_results (stand-in model only). */
+} posix_model_options_t;
+
+/**
+ * @brief Give the model its options before ee_benchmark_initialize().
+ * @param options Read during the call only.
+ * @return 0 on success, -1 when the options do not fit the model.
+ */
+int posix_model_configure(const posix_model_options_t *options);
+
+/** @brief The model id this binary was built for (TH_MODEL_VERSION). */
+const char *posix_model_id(void);
+
+/** @brief The reference firmware's MAX_DB_INPUT_SIZE for this model. */
+size_t posix_model_db_size(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* POSIX_PORT_H */

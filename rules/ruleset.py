@@ -1,0 +1,113 @@
+"""Load and layer the rule files: common -> version chain (``extends``) -> division sections.
+
+YAML is read with ``yaml.safe_load`` only: tags such as ``!!python/object`` are refused,
+never constructed.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from rules.schema import RuleSetError, validate_document
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+VERSIONS = ("v1.0", "v1.1", "v1.2", "v1.3", "v1.4")
+DEFAULT_VERSION = "v1.4"
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    kind: str
+    severity: str
+    title: str
+    message: str
+    ref: str
+    params: dict[str, Any] = field(default_factory=dict)
+    scope: dict[str, list[str]] = field(default_factory=dict)
+    enabled: bool = True
+    source: str = ""
+
+
+@dataclass
+class RuleSet:
+    """Rules of one version, settings merged, division overrides kept for the engine."""
+
+    version: str
+    rules: list[Rule]
+    settings: dict[str, Any]
+    division_overrides: dict[str, dict[str, dict[str, Any]]]
+
+    def for_division(self, division: str) -> dict[str, Rule]:
+        out = {}
+        for rule in self.rules:
+            ov = self.division_overrides.get(division, {}).get(rule.id)
+            out[rule.id] = _apply(rule, ov) if ov else rule
+        return out
+
+
+def read_yaml(path: Path) -> Any:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RuleSetError("rule file not found", str(path)) from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise RuleSetError(f"not loadable as safe YAML: {exc}", str(path)) from exc
+
+
+def load_ruleset(version: str = DEFAULT_VERSION, data_dir: Path = DATA_DIR) -> RuleSet:
+    """The layered rule set of ``version`` (``v1.3``) from ``data_dir``."""
+    from rules.checks import KINDS  # the closed set of kinds
+
+    chain: list[tuple[Path, dict[str, Any]]] = []
+    name: str | None = version if version.endswith(".yaml") else f"{version}.yaml"
+    seen = set()
+    while name:
+        path = data_dir / (name if name.endswith(".yaml") else f"{name}.yaml")
+        if path in seen:
+            raise RuleSetError("'extends' loops back to this file", str(path))
+        seen.add(path)
+        doc = read_yaml(path)
+        validate_document(doc, str(path), set(KINDS))
+        chain.append((path, doc))
+        name = doc.get("extends")
+    settings: dict[str, Any] = {}
+    rules: dict[str, Rule] = {}
+    divisions: dict[str, dict[str, dict[str, Any]]] = {}
+    for path, doc in reversed(chain):
+        settings = _merge(settings, doc.get("settings") or {})
+        for raw in doc.get("rules") or []:
+            rules[raw["id"]] = Rule(**{k: copy.deepcopy(v) for k, v in raw.items()},
+                                    source=path.name)
+        for rid, ov in (doc.get("overrides") or {}).items():
+            if rid not in rules:
+                raise RuleSetError("override of an unknown rule", str(path), rid)
+            rules[rid] = _apply(rules[rid], ov)
+        for div, section in (doc.get("divisions") or {}).items():
+            for rid, ov in (section.get("overrides") or {}).items():
+                if rid not in rules:
+                    raise RuleSetError("division override of an unknown rule", str(path), rid)
+                divisions.setdefault(div, {}).setdefault(rid, {}).update(ov)
+    return RuleSet(version, sorted(rules.values(), key=lambda r: r.id), settings, divisions)
+
+
+def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict) and value:
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _apply(rule: Rule, ov: dict[str, Any]) -> Rule:
+    fields = {k: getattr(rule, k) for k in Rule.__dataclass_fields__}
+    for key, value in ov.items():
+        fields[key] = {**rule.params, **value} if key == "params" else value
+    return Rule(**fields)

@@ -1,0 +1,239 @@
+"""Walk a submission tree once into ``model.Tree`` records, reading defensively.
+
+Owns the filesystem side of checking: one ``os.scandir`` walk that never follows a
+symlink (links are recorded with where they point), caps depth, entry count and read
+sizes, tolerates binary garbage and non-UTF-8 names, and parses the runner files of
+every mode folder. Archives are unpacked only inside a temporary folder. Nothing is
+ever written into the tree.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from harness import mlc
+from submissions import claims as claims_mod
+from submissions import eembc, safeio
+from submissions.model import MODES, Benchmark, Entry, ModeRun, Submitter, System, Tree
+
+MAX_DEPTH = 24
+MAX_ENTRIES = 500_000
+DIVISIONS = ("closed", "open")
+_RE_VERSION = re.compile(r"^v\d+\.\d+$")
+
+
+def detect_version(path: Path) -> str | None:
+    """``v1.3`` when a component of ``path`` names a round (``…/v1.3/closed/…``)."""
+    for part in reversed(Path(os.path.abspath(path)).parts):
+        if _RE_VERSION.match(part):
+            return part
+    return None
+
+
+@contextmanager
+def open_tree(path: Path) -> Iterator[Tree]:
+    """Load ``path`` (a folder, or a ``.zip``/``.tar.gz`` unpacked to a temp folder)."""
+    if safeio.is_archive(path):
+        with safeio.unpacked(path) as ext:
+            inner = _single_child(ext.root)
+            tree = load(inner, label=path.name)
+            tree.version_hint = detect_version(inner) or detect_version(path)
+            tree.problems += [("archive_rejected", name, why) for name, why in ext.rejected]
+            yield tree
+        return
+    yield load(path)
+
+
+def _single_child(root: Path) -> Path:
+    """Archives usually hold one top folder; descend into it unless it is a division."""
+    kids = [p for p in root.iterdir() if not p.is_symlink()]
+    while len(kids) == 1 and kids[0].is_dir() and kids[0].name not in DIVISIONS \
+            and not (kids[0] / "results").is_dir():
+        root = kids[0]
+        kids = [p for p in root.iterdir() if not p.is_symlink()]
+    return root
+
+
+def load(path: Path, label: str | None = None) -> Tree:
+    """Walk ``path`` (a round, a division or a submitter folder) into a ``Tree``."""
+    path = Path(path)
+    prefix = _prefix_for(path)
+    tree = Tree(label=label or str(path), version_hint=detect_version(path))
+    children: dict[str, list[Entry]] = defaultdict(list)
+    parts = [p for p in prefix.split("/") if p]
+    for i in range(len(parts)):  # the folders above the walked one, as the structure sees them
+        children["/".join(parts[:i])].append(Entry("/".join(parts[:i + 1]), "dir"))
+    _walk(path, prefix, 0, tree, children)
+    _structure(path, prefix, tree, children)
+    return tree
+
+
+def _prefix_for(path: Path) -> str:
+    if (path / "results").is_dir() and not (path / "results").is_symlink():
+        return f"{path.parent.name}/{path.name}"
+    if path.name in DIVISIONS:
+        return path.name
+    return ""
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}/{name}" if prefix else name
+
+
+def _walk(folder: Path, rel: str, depth: int, tree: Tree,
+          children: dict[str, list[Entry]]) -> None:
+    if depth > MAX_DEPTH:
+        tree.problems.append(("too_deep", rel, f"nesting deeper than {MAX_DEPTH} levels"))
+        return
+    try:
+        items = sorted(os.scandir(folder), key=lambda d: d.name)
+    except OSError as exc:
+        tree.problems.append(("unreadable", rel, str(exc)))
+        return
+    for item in items:
+        if len(tree.entries) >= MAX_ENTRIES:
+            tree.problems.append(("too_many", rel, f"more than {MAX_ENTRIES} entries"))
+            return
+        entry = _entry(item, _join(rel, item.name), folder)
+        tree.entries.append(entry)
+        children[rel].append(entry)
+        if entry.kind == "dir":
+            _walk(Path(item.path), entry.rel, depth + 1, tree, children)
+
+
+def _entry(item: os.DirEntry[str], rel: str, folder: Path) -> Entry:
+    if item.is_symlink():
+        target = os.readlink(item.path)
+        resolved = os.path.realpath(os.path.join(folder, target))
+        inside = os.path.commonpath([resolved, os.path.realpath(folder)]) == \
+            os.path.realpath(folder) if os.path.isabs(resolved) else False
+        return Entry(rel, "symlink", 0, target, not inside or ".." in Path(target).parts,
+                     os.path.isdir(resolved))
+    if item.is_dir(follow_symlinks=False):
+        return Entry(rel, "dir")
+    if item.is_file(follow_symlinks=False):
+        return Entry(rel, "file", item.stat(follow_symlinks=False).st_size)
+    return Entry(rel, "other")
+
+
+def _dirs(children: dict[str, list[Entry]], rel: str) -> list[Entry]:
+    return [e for e in children.get(rel, []) if e.kind == "dir"]
+
+
+def _structure(root: Path, prefix: str, tree: Tree, children: dict[str, list[Entry]]) -> None:
+    base = root
+    for _ in [p for p in prefix.split("/") if p]:
+        base = base.parent
+    tree.top_dirs = [e.name for e in _dirs(children, "")]
+    for div in (d for d in DIVISIONS if d in tree.top_dirs):
+        for sub in _dirs(children, div):
+            tree.submitters.append(_submitter(base, div, sub, children))
+
+
+def _submitter(base: Path, div: str, sub: Entry, children: dict[str, list[Entry]]) -> Submitter:
+    out = Submitter(div, sub.name, sub.rel)
+    names = {e.name: e for e in children.get(sub.rel, [])}
+    results = names.get("results")
+    out.has_results = results is not None and results.kind == "dir"
+    if not out.has_results:
+        return out
+    system_files = {e.name: e for e in children.get(f"{sub.rel}/systems", [])}
+    for sysdir in _dirs(children, results.rel):  # type: ignore[union-attr]
+        system = System(sysdir.name, sysdir.rel, json_rel=f"{sub.rel}/systems/{sysdir.name}.json")
+        jf = system_files.get(f"{sysdir.name}.json")
+        if jf is not None and jf.kind == "file":
+            text = _text(base / jf.rel, jf.size)
+            system.json = safeio.load_json(text) if text is not None else \
+                safeio.JsonDoc(error="too large to read")
+        for bench in _dirs(children, sysdir.rel):
+            system.benchmarks[bench.name] = _benchmark(base, bench, children)
+        out.systems[sysdir.name] = system
+    return out
+
+
+def _benchmark(base: Path, bench: Entry, children: dict[str, list[Entry]]) -> Benchmark:
+    out = Benchmark(bench.name, bench.rel)
+    for e in children.get(bench.rel, []):
+        if e.name == "EEMBC_RUNNER" and e.kind in ("file", "dir"):
+            out.marker = True
+        elif e.kind == "dir" and e.name in MODES:
+            out.modes[e.name] = _mode(base, e, children)
+        elif e.kind == "dir":
+            out.other_dirs.append(e.name)
+    return out
+
+
+def _text(path: Path, size: int) -> str | None:
+    if size > safeio.READ_CAP:
+        return None
+    data, truncated = safeio.read_bytes(path)
+    return safeio.decode(data, truncated).text
+
+
+def _mode(base: Path, folder: Entry, children: dict[str, list[Entry]]) -> ModeRun:
+    run = ModeRun(folder.name, folder.rel)
+    for e in children.get(folder.rel, []):
+        if e.kind == "file":
+            run.files[e.name] = e.size
+    for name, size in run.files.items():
+        if size > safeio.READ_CAP:
+            run.skipped[name] = f"{size} bytes, over the {safeio.READ_CAP}-byte read cap"
+            continue
+        reader = _READERS.get(name)
+        if reader is not None:
+            try:
+                reader(run, base / folder.rel / name)
+            except (OSError, ValueError) as exc:
+                run.unreadable[name] = str(exc)
+    return run
+
+
+def _garbage(run: ModeRun, name: str, tf: safeio.TextFile) -> None:
+    if tf.nul_bytes or tf.replaced > max(8, len(tf.text) // 1000):
+        run.unreadable[name] = (f"binary garbage: {tf.nul_bytes} NUL bytes, {tf.replaced} "
+                                "undecodable bytes")
+
+
+def _read_results_txt(run: ModeRun, path: Path) -> None:
+    tf = safeio.decode(*safeio.read_bytes(path))
+    _garbage(run, "results.txt", tf)
+    run.claims = claims_mod.parse_claims(tf.text)
+
+
+def _read_log(run: ModeRun, path: Path) -> None:
+    tf = safeio.decode(*safeio.read_bytes(path))
+    _garbage(run, "log.txt", tf)
+    run.log_text = tf.text
+    if eembc.is_eembc_log(tf.text):
+        run.eembc_log = eembc.parse_log(tf.text)
+        run.identity = {k: v for k, v in (("profile", run.eembc_log.profile),
+                                          ("model", run.eembc_log.model)) if v}
+    else:
+        run.mlc_log_results = mlc.parse_log_results(tf.text)
+        run.mlc_log_windows = claims_mod.mlc_log_windows(tf.text)
+        run.identity = claims_mod.mlc_identity(tf.text)
+
+
+def _read_results_json(run: ModeRun, path: Path) -> None:
+    tf = safeio.decode(*safeio.read_bytes(path))
+    run.results_json = safeio.load_json(tf.text)
+    if run.results_json.error:
+        run.unreadable["results.json"] = run.results_json.error
+
+
+def _read_timestamps(run: ModeRun, path: Path) -> None:
+    run.timestamps = eembc.parse_timestamps(safeio.decode(*safeio.read_bytes(path)).text)
+
+
+def _read_energy(run: ModeRun, path: Path) -> None:
+    run.energy_trace = eembc.parse_energy_bin(safeio.read_bytes(path)[0])
+
+
+_READERS = {"results.txt": _read_results_txt, "log.txt": _read_log,
+            "results.json": _read_results_json, "trace1-timestamps.json": _read_timestamps,
+            "trace1-energy.bin": _read_energy}

@@ -1,0 +1,113 @@
+"""Typed records of a loaded submission tree (what rules read instead of the filesystem).
+
+Paths (``rel``) are relative to the tree root, ``/``-separated, as the walk saw them
+(non-UTF-8 names keep their surrogate escapes; ``shown()`` makes them printable).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from submissions.claims import Claims
+from submissions.eembc import EembcLog
+from submissions.safeio import JsonDoc
+
+MODES = ("accuracy", "performance", "energy")
+
+
+def shown(text: str) -> str:
+    """A printable form of a path that may hold undecodable bytes."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One walked filesystem entry. ``kind``: file, dir, symlink or other."""
+
+    rel: str
+    kind: str
+    size: int = 0
+    link_target: str | None = None
+    link_escapes: bool = False
+    link_to_dir: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.rel.rsplit("/", 1)[-1]
+
+
+@dataclass
+class ModeRun:
+    """One mode folder (accuracy/performance/energy or an unknown name) and its parsed files."""
+
+    name: str
+    rel: str
+    files: dict[str, int] = field(default_factory=dict)  # plain files: name -> size
+    claims: Claims | None = None
+    log_text: str | None = None
+    eembc_log: EembcLog | None = None
+    mlc_log_results: list[tuple[str, int, list[float]]] = field(default_factory=list)
+    mlc_log_windows: list[dict[str, Any]] = field(default_factory=list)
+    identity: dict[str, str] = field(default_factory=dict)
+    results_json: JsonDoc | None = None
+    timestamps: list[float] | None = None
+    energy_trace: tuple[float, np.ndarray] | None = None
+    unreadable: dict[str, str] = field(default_factory=dict)  # file -> problem
+    skipped: dict[str, str] = field(default_factory=dict)  # file -> why not parsed
+
+    @property
+    def runner(self) -> str | None:
+        """Runner by content: EEMBC files/lines, else MLC files/lines, else unknown."""
+        if "script.async" in self.files or "trace1-energy.bin" in self.files:
+            return "eembc"
+        if self.eembc_log is not None or (self.claims and self.claims.runner == "eembc"):
+            return "eembc"
+        if "results.json" in self.files or self.claims is not None:
+            return "mlc"
+        return None
+
+
+@dataclass
+class Benchmark:
+    name: str
+    rel: str
+    modes: dict[str, ModeRun] = field(default_factory=dict)
+    other_dirs: list[str] = field(default_factory=list)  # unknown mode folder names
+    marker: bool = False  # EEMBC_RUNNER at benchmark level
+
+
+@dataclass
+class System:
+    name: str
+    rel: str
+    benchmarks: dict[str, Benchmark] = field(default_factory=dict)
+    json_rel: str = ""
+    json: JsonDoc | None = None  # None when the file is absent
+
+
+@dataclass
+class Submitter:
+    division: str
+    name: str
+    rel: str
+    has_results: bool = False
+    systems: dict[str, System] = field(default_factory=dict)
+
+
+@dataclass
+class Tree:
+    """A loaded submission tree: every entry once, the result structure, walk problems."""
+
+    label: str
+    entries: list[Entry] = field(default_factory=list)
+    top_dirs: list[str] = field(default_factory=list)
+    submitters: list[Submitter] = field(default_factory=list)
+    problems: list[tuple[str, str, str]] = field(default_factory=list)  # (flag, rel, detail)
+    version_hint: str | None = None
+
+    def benchmarks(self) -> list[tuple[Submitter, System, Benchmark]]:
+        return [(s, y, b) for s in self.submitters for y in s.systems.values()
+                for b in y.benchmarks.values()]

@@ -1,0 +1,307 @@
+"""Recompute every claimed figure from raw data (pure: loaded records in, figures out).
+
+Owns the arithmetic of verification: throughput per window and its median (MLC
+results.json, MLC log.txt, EEMBC ``m-lap-us`` pairs), accuracy from per-input outputs
+scored against reference labels, energy per inference from MLC ``power`` samples or
+EEMBC ``trace1-*`` files. Metric formulas come from ``harness.metrics``. Tolerances are
+the printing precision of the claim (half a unit in its last printed decimal) unless a
+figure states a wider, reasoned one.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from harness import metrics
+from submissions.model import ModeRun
+
+U32 = 2**32
+EPS = 1e-9
+
+
+@dataclass
+class Figure:
+    """One figure: what the results.txt claims, what raw data gives, and how sure we are."""
+
+    name: str
+    claimed: float | None = None
+    recomputed: float | None = None
+    tolerance: float = 0.0
+    source: str = ""
+    windows: list[dict[str, Any]] = field(default_factory=list)
+    unverifiable: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def agrees(self) -> bool | None:
+        if self.claimed is None or self.recomputed is None:
+            return None
+        return abs(self.claimed - self.recomputed) <= self.tolerance + EPS * abs(self.claimed)
+
+
+def printed_tolerance(decimals: int) -> float:
+    return 0.5 * 10.0 ** -decimals
+
+
+# -- performance ------------------------------------------------------------------------------
+
+
+def performance(run: ModeRun) -> Figure:
+    """Median throughput from results.json, else EEMBC laps, else the MLC log blocks."""
+    fig = Figure("throughput", claimed=run.claims.median_throughput if run.claims else None,
+                 tolerance=printed_tolerance(3))
+    records = _records(run, "p")
+    if records:
+        fig.source = "results.json"
+        for r in records:
+            inf = r.get("infer") or {}
+            it, us = inf.get("iterations"), inf.get("elapsed_time")
+            fig.windows.append(_window(it, us, None))
+    elif run.eembc_log is not None and run.eembc_log.infers:
+        fig.source = "log.txt (DUT m-lap-us)"
+        for inf in run.eembc_log.infers:
+            fig.windows.append(_lap_window(inf.iterations, inf.laps))
+    elif run.mlc_log_windows:
+        fig.source = "log.txt (runtime printed to 1 ms)"
+        fig.tolerance += 0.002  # 1 ms of ~10 s windows: well under 0.01 %, kept explicit
+        for w in run.mlc_log_windows:
+            sec = w.get("runtime_s")
+            fig.windows.append(_window(w.get("iterations"), None if sec is None else sec * 1e6,
+                                       None))
+    else:
+        fig.unverifiable = "no results.json and no log.txt with timed windows"
+        return fig
+    tps = [w["throughput"] for w in fig.windows]
+    fig.recomputed = metrics.median_throughput(tps) if tps else None
+    return fig
+
+
+def _window(iterations: Any, elapsed_us: Any, host_s: float | None) -> dict[str, Any]:
+    it = int(iterations) if isinstance(iterations, (int, float)) else 0
+    us = float(elapsed_us) if isinstance(elapsed_us, (int, float)) else None
+    return {"iterations": it, "seconds": None if us is None else us / 1e6,
+            "throughput": metrics.throughput(it, int(us) if us else None), "host_s": host_s}
+
+
+def _lap_window(iterations: int, laps: list[tuple[float, int]]) -> dict[str, Any]:
+    if len(laps) < 2:
+        return _window(iterations, None, None)
+    (h0, d0), (h1, d1) = laps[0], laps[-1]
+    us = d1 - d0 if d1 >= d0 else d1 + U32 - d0  # 32-bit DUT counter wrap
+    return _window(iterations, us, h1 - h0)
+
+
+def _records(run: ModeRun, mode: str) -> list[dict[str, Any]]:
+    doc = run.results_json
+    if doc is None or not isinstance(doc.value, list):
+        return []
+    return [r for r in doc.value if isinstance(r, dict) and r.get("mode") == mode
+            and "error" not in r and isinstance(r.get("infer"), dict)]
+
+
+def json_errors(run: ModeRun) -> list[str]:
+    """Runner error records appended to a performance results.json."""
+    doc = run.results_json
+    if doc is None or not isinstance(doc.value, list):
+        return []
+    return [str(r["error"]) for r in doc.value if isinstance(r, dict) and "error" in r]
+
+
+# -- accuracy ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Scored:
+    """The scored input set vs the reference label file."""
+
+    label_file: str | None = None
+    files: int = 0
+    missing: list[str] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)
+    label_mismatch: list[str] = field(default_factory=list)
+
+
+def accuracy_records(run: ModeRun) -> tuple[list[tuple[str, int, str | None, list[float]]], str]:
+    """``(file, segment, class or None, results)`` per scored window, and the source."""
+    recs = _records(run, "a")
+    if recs:
+        seen: Counter[str] = Counter()
+        out = []
+        for r in recs:
+            name = str(r.get("file"))
+            out.append((name, seen[name], str(r.get("class")), list(r["infer"].get("results")
+                                                                      or [])))
+            seen[name] += 1
+        return out, "results.json"
+    if run.eembc_log is not None and any(i.results for i in run.eembc_log.infers):
+        return [(i.file or "?", i.offset or 0, None, list(i.results[-1]))
+                for i in run.eembc_log.infers if i.results], "log.txt (m-results)"
+    if run.mlc_log_results:
+        return [(f, s, None, list(v)) for f, s, v in run.mlc_log_results], "log.txt (m-results)"
+    return [], ""
+
+
+def score_set(records: list[tuple[str, int, str | None, list[float]]],
+              references: dict[str, dict[str, int]], windowed: bool) -> Scored:
+    """Compare the scored set with the closest allowed reference label file."""
+    names = [r[0] for r in records]
+    keys = Counter((r[0], r[1]) if windowed else r[0] for r in records)
+    best = Scored(files=len(set(names)))
+    best.duplicates = sorted(str(k) for k, n in keys.items() if n > 1)
+    chosen = None
+    for label_file, labels in references.items():
+        missing = sorted(set(labels) - set(names))
+        extra = sorted(set(names) - set(labels))
+        if chosen is None or len(missing) + len(extra) < len(best.missing) + len(best.extra):
+            chosen = label_file
+            best.missing, best.extra = missing, extra
+    best.label_file = chosen
+    if chosen is not None:
+        labels = references[chosen]
+        best.label_mismatch = sorted({r[0] for r in records if r[2] is not None
+                                      and r[0] in labels and int(r[2]) != labels[r[0]]})
+    return best
+
+
+def accuracy(run: ModeRun, metric: str, references: dict[str, dict[str, int]],
+             windowed: bool) -> tuple[Figure, Figure, Scored | None]:
+    """(top-1 %, AUC, scored set). ``metric`` names the figure with a target."""
+    c = run.claims
+    eembc = run.runner == "eembc"
+    top = Figure("top1", claimed=c.top1 if c else None, tolerance=printed_tolerance(1))
+    auc = Figure("auc", claimed=c.auc if c else None,
+                 tolerance=printed_tolerance(2 if eembc else 3))
+    records, source = accuracy_records(run)
+    if not records:
+        for f in (top, auc):
+            f.unverifiable = "no per-input results (log.txt / results.json absent)"
+        return top, auc, None
+    scored = score_set(records, references, windowed)
+    labels = references.get(scored.label_file or "", {})
+    rows = []
+    for name, _seg, cls, values in records:
+        label = labels.get(name, int(cls) if cls is not None else None)
+        if label is not None and values:
+            rows.append((name, label, values))
+    if not rows:
+        for f in (top, auc):
+            f.unverifiable = "no reference labels for the scored files (set --reference-dir)"
+        return top, auc, scored
+    try:
+        fs = metrics.file_scores(rows)
+        top.recomputed = metrics.accuracy_top1(fs.y_true, fs.y_pred)
+        auc.recomputed = metrics.accuracy_auc(fs.y_true, fs.y_pred)
+    except ValueError as exc:
+        for f in (top, auc):
+            f.problems.append(f"cannot score: {exc}")
+    if eembc and metric != "auc":
+        auc.recomputed = None
+        auc.unverifiable = "the EEMBC runner's multi-class AUC method is not documented"
+    for f in (top, auc):
+        f.source = source + (f" vs {scored.label_file}" if scored.label_file else
+                             " vs the labels written in results.json")
+    return top, auc, scored
+
+
+# -- energy -----------------------------------------------------------------------------------
+
+MLC_RATE_HZ = 1000.0
+
+
+def energy(run: ModeRun, infers_per_s: float | None) -> Figure:
+    """Median uJ/inference from results.json ``power`` or EEMBC ``trace1-*`` files.
+
+    ``infers_per_s`` (the performance result) lets each window's bracketing events be
+    checked against the expected inference time (the runner only takes the last two).
+    """
+    fig = Figure("energy", claimed=run.claims.median_energy if run.claims else None)
+    recs = _records(run, "e")
+    if recs:
+        fig.source, fig.tolerance = "results.json power samples", printed_tolerance(4)
+        fig.windows = [_mlc_energy_window(r) for r in recs]
+    elif run.energy_trace is not None and run.timestamps is not None:
+        fig.source, fig.tolerance = "trace1-energy.bin + trace1-timestamps.json", 0.0
+        _eembc_energy(run, fig)
+    else:
+        fig.unverifiable = "no results.json power data and no trace1-* files"
+        return fig
+    for w in fig.windows:
+        if infers_per_s and w.get("seconds") and w.get("iterations"):
+            w["expected_s"] = w["iterations"] / infers_per_s
+    per_inf = [w["uj_per_inf"] for w in fig.windows if w.get("uj_per_inf") is not None]
+    if per_inf:
+        fig.recomputed = float(np.median(per_inf))
+    if fig.source.startswith("trace1") and per_inf:
+        lo = float(np.median([w["uj_per_inf_lo"] for w in fig.windows]))
+        hi = float(np.median([w["uj_per_inf_hi"] for w in fig.windows]))
+        fig.tolerance = max(abs(hi - fig.recomputed), abs(fig.recomputed - lo)) + \
+            printed_tolerance(3)
+    return fig
+
+
+def _mlc_energy_window(rec: dict[str, Any]) -> dict[str, Any]:
+    power = rec.get("power") or {}
+    samples = power.get("samples") or []
+    events = power.get("timestamps") or []
+    it = (rec.get("infer") or {}).get("iterations") or 0
+    w: dict[str, Any] = {"iterations": it, "events": len(events), "problems": []}
+    try:
+        ids = [int(e[0]) for e in events]
+        idx = [int(e[1]) for e in events]
+    except (TypeError, ValueError, IndexError):
+        w["problems"].append("malformed timestamp events")
+        return w
+    if len(idx) < 2:
+        w["problems"].append(f"{len(idx)} timestamp event(s), 2 needed")
+        return w
+    if any(b - a != 1 for a, b in zip(ids, ids[1:])):
+        w["problems"].append(f"event ids not consecutive: {ids}")
+    i0, i1 = idx[-2], idx[-1]
+    if not 0 <= i0 < i1 <= len(samples):
+        w["problems"].append(f"events {i0}..{i1} outside the {len(samples)} samples")
+        return w
+    joules = float(np.sum(np.asarray(samples[i0:i1], dtype=float)))
+    w.update(seconds=(i1 - i0) / MLC_RATE_HZ, energy_uj=joules * 1e6,
+             uj_per_inf=joules * 1e6 / it if it else None, ignored_events=len(idx) - 2)
+    return w
+
+
+def _eembc_energy(run: ModeRun, fig: Figure) -> None:
+    rate, samples = run.energy_trace  # type: ignore[misc]
+    ts = run.timestamps or []
+    infers = run.eembc_log.infers if run.eembc_log else []
+    if len(ts) % 2 != 1:
+        fig.problems.append(f"{len(ts)} timestamps: expected 1 + 2 per window")
+    for n, k in enumerate(range(2, len(ts), 2)):
+        start, end = ts[k - 1], ts[k]
+        it = infers[n].iterations if n < len(infers) else 0
+        i0, i1 = round(start * rate), round(end * rate)
+        sums = [float(samples[max(a, 0):max(b, 0)].sum())
+                for a in (i0 - 1, i0, i0 + 1) for b in (i1 - 1, i1, i1 + 1)]
+        e = float(samples[max(i0, 0):max(i1, 0)].sum())
+        fig.windows.append({"window": k, "iterations": it, "seconds": end - start,
+                            "energy_uj": e, "uj_per_inf": e / it if it else None,
+                            "uj_per_inf_lo": min(sums) / it if it else 0.0,
+                            "uj_per_inf_hi": max(sums) / it if it else 0.0,
+                            "throughput": it / (end - start) if end > start else 0.0,
+                            "problems": [] if i1 <= len(samples) else
+                            [f"window ends after the {len(samples)} samples"]})
+
+
+def energy_mode_throughput(run: ModeRun, fig: Figure) -> Figure:
+    """The EEMBC energy results.txt performance block, recomputed from the GPIO timestamps."""
+    out = Figure("throughput", claimed=run.claims.median_throughput if run.claims else None,
+                 tolerance=printed_tolerance(3), source="trace1-timestamps.json")
+    tps = [w["throughput"] for w in fig.windows if "throughput" in w]
+    if out.claimed is None or not tps:
+        out.unverifiable = "no energy-mode throughput claimed or no timestamps"
+        return out
+    out.windows = [{"iterations": w["iterations"], "seconds": w["seconds"],
+                    "throughput": w["throughput"]} for w in fig.windows]
+    out.recomputed = metrics.median_throughput(tps)
+    return out
