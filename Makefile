@@ -4,8 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 REFDIR ?= $(abspath ../shared/reference)
+# Debian packages the tests use when present (speech synthesis for the demo generator).
+APT_PACKAGES ?= espeak-ng
+APT_TOOLS ?= espeak-ng
 
-.PHONY: install demo test bench clean
+.PHONY: install system-deps demo test bench clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -15,10 +18,21 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Installs missing Debian packages when run as root with apt-get (CI); elsewhere it only
+# says what is missing, and the tests that need them skip with that reason.
+system-deps:
+	@missing=""; for t in $(APT_TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian packages: $(APT_PACKAGES)"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null; \
+	else echo "note: missing$$missing (install: apt-get install $(APT_PACKAGES))"; fi
+
 demo: $(STAMP)
 	TINYPERF_REFERENCE_DIR=$${TINYPERF_REFERENCE_DIR:-$(REFDIR)} $(BIN)/python -m harness.demo --output-dir demo_sessions
 
-test: $(STAMP)
+test: $(STAMP) system-deps
 	TINYPERF_REFERENCE_DIR=$${TINYPERF_REFERENCE_DIR:-$(REFDIR)} $(BIN)/python -m pytest -q -ra
 
 bench: $(STAMP)
