@@ -14,6 +14,7 @@ import yaml
 from serial.tools import list_ports
 
 from harness.errors import ConfigError
+from harness.yamlfile import load_yaml
 
 DEVICE_TYPES = ("interface", "power", "dut")
 _MODE_KEYS = {"performance": "performance", "accuracy": "accuracy", "energy": "energy"}
@@ -69,12 +70,7 @@ def _usb_map(value: Any, path: Path, where: str) -> dict[int, list[int]]:
 
 def load_device_list(path: Path) -> list[DeviceEntry]:
     """Read a device list with the safe YAML loader and validate every entry."""
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError("device list not found", path=path) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"not valid YAML: {exc}", path=path) from exc
+    data = load_yaml(path, "device list")
     if not isinstance(data, list):
         raise ConfigError("a device list is a YAML list of entries", path=path)
     entries = []

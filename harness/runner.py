@@ -48,9 +48,9 @@ class RunConfig:
     progress: bool | None = None  # None: only when stderr is a TTY
 
     def __post_init__(self) -> None:
-        if self.mode not in ("performance", "accuracy"):
+        if self.mode not in ("performance", "accuracy", "energy"):
             raise ConfigError(f"mode {self.mode!r} is not supported here "
-                              "(performance or accuracy)")
+                              "(performance, accuracy or energy)")
         if isinstance(self.iterations, str) and self.iterations != "auto":
             raise ConfigError("iterations must be a positive number or 'auto'")
 
@@ -247,7 +247,7 @@ class Runner:
                     self.dut.load(item.data)
                     s.log(mlc.log_load_complete(s.stamp()))
                     loaded = pending
-                res = self.dut.infer(action.iterations, action.warmups)
+                res = self._infer(window, action)
                 self._record(window, item, res, mode)
                 window += 1
                 bar.update(1)
@@ -255,6 +255,10 @@ class Runner:
             bar.close()
             s.flush_traffic()
         return self._finish(ident, entry, actions)
+
+    def _infer(self, window: int, action: Action) -> InferResult:
+        """One ``infer`` step (a hook: the energy runner brackets it with monitor marks)."""
+        return self.dut.infer(action.iterations, action.warmups)
 
     def _record(self, window: int, item: Input, res: InferResult, mode: str) -> None:
         s = self.session
@@ -285,10 +289,7 @@ class Runner:
     def _finish(self, ident: Identity, entry: TestEntry, actions: list[Action]) -> RunResult:
         s = self.session
         ts = s.stamp()
-        if self.config.mode == "performance":
-            text, result = self._summarise_performance(ident, actions, ts)
-        else:
-            text, result = self._summarise_accuracy(ident, entry, ts)
+        text, result = self._summarise(ident, entry, actions, ts)
         s.log(mlc.SUMMARY_RULE, *text.splitlines())
         s.write_text("results.txt", text)
         s.log(f"Session logged in file {s.log_path}")
@@ -296,6 +297,13 @@ class Runner:
         s.write_text("run.json", result.to_json())
         s.journal.append({"type": "finished", "valid": result.valid})
         return result
+
+    def _summarise(self, ident: Identity, entry: TestEntry, actions: list[Action],
+                   ts: str) -> tuple[str, RunResult]:
+        """results.txt text and the run result for the mode (a hook for other modes)."""
+        if self.config.mode == "performance":
+            return self._summarise_performance(ident, actions, ts)
+        return self._summarise_accuracy(ident, entry, ts)
 
     def _summarise_performance(self, ident: Identity, actions: list[Action],
                                ts: str) -> tuple[str, RunResult]:

@@ -22,9 +22,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from harness.errors import ConfigError
+from harness.yamlfile import load_yaml
 
 MODES = {"performance": "p", "accuracy": "a", "energy": "e"}
 
@@ -92,12 +92,7 @@ def reference_entry(model_id: str, mode: str) -> TestEntry:
 
 def load_test_script(path: Path) -> dict[str, TestEntry]:
     """Read a ``tests_*.yaml`` file (safe loader only) into entries keyed by model id."""
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError("test script not found", path=path) from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"not valid YAML: {exc}", path=path) from exc
+    data = load_yaml(path, "test script")
     if not isinstance(data, dict):
         raise ConfigError("top level must be a mapping of model ids", path=path)
     entries = {}

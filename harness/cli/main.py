@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from harness.errors import ConformanceError
 
 #: Subcommand modules under ``harness.cli``, in help order.
-SUBCOMMANDS = ("run", "sim", "devices", "data")
+SUBCOMMANDS = ("run", "sim", "devices", "data", "check")
 
 
 def build_parser() -> argparse.ArgumentParser:

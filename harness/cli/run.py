@@ -19,7 +19,7 @@ _MODE_ALIASES = {"p": "performance", "a": "accuracy", "e": "energy",
 
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
-        "run", help="run performance or accuracy against a DUT",
+        "run", help="run performance, accuracy or energy against a DUT",
         description="Run an MLPerf Tiny mode against a DUT and write an MLCommons session "
                     "folder (log.txt, results.txt, results.json).")
     p.add_argument("--port", help="device path or pyserial URL (socket://, rfc2217://); "
@@ -45,6 +45,13 @@ def register(subparsers: Any) -> None:
     p.add_argument("--cmd-buffer", type=int, default=80,
                    help="the DUT's command buffer in chars (80 standard; db chunks fill it)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    e = p.add_argument_group("energy mode")
+    e.add_argument("--interface", help="interface board port (energy mode)")
+    e.add_argument("--monitor", help="lpm01a:PORT, js220[:SERIAL], js110[:SERIAL] or file:PATH")
+    e.add_argument("--voltage", type=float, default=1.8, help="DUT supply voltage (1.8)")
+    e.add_argument("--dut-baud", type=int, help="board-to-DUT rate; setbaud only if different")
+    e.add_argument("--edge", choices=("falling", "rising"), default="falling",
+                   help="timestamp edge polarity that delimits windows (falling)")
     p.set_defaults(handler=handle)
 
 
@@ -108,11 +115,27 @@ def print_result(result: RunResult) -> None:
             print(f"    - {reason}")
 
 
+def _handle_energy(args: argparse.Namespace) -> int:
+    from harness.energy.run import options_from_args, print_energy, run_energy_session
+
+    if args.resume is not None:
+        raise ConfigError("an energy run cannot be resumed")
+    entries = scenarios.load_test_script(args.test_script) if args.test_script else None
+    config = RunConfig(mode="energy", dataset_path=args.dataset_path,
+                       output_dir=args.output_dir, entries=entries,
+                       iterations=_iterations(args.iterations), warmups=args.warmups,
+                       port=args.interface or "", progress=False if args.no_progress else None)
+    result = run_energy_session(config, options_from_args(args),
+                                timeouts=Timeouts(args.timeout, args.infer_timeout))
+    print_energy(result)
+    sys.stdout.flush()
+    return 0 if result.valid else 1
+
+
 def handle(args: argparse.Namespace) -> int:
     mode = _MODE_ALIASES[args.mode]
     if mode == "energy":
-        raise ConfigError("energy mode needs an energy monitor and an interface board; "
-                          "it is not available in this version")
+        return _handle_energy(args)
     if args.resume is not None and args.port is None and args.device_list is None:
         args.port, args.baud = resume_link(args.resume, args.baud)
     port, baud = resolve_link(args, mode)

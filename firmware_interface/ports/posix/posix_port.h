@@ -35,25 +35,6 @@ void posix_timer_use_energy_mode(int enabled);
 /** @brief Called by the model after each inference (advances the virtual clock). */
 void posix_timer_on_inference(void);
 
-/** @brief Settings of the model part of the port, filled from the command line. */
-typedef struct posix_model_options {
-    size_t input_bytes; /**< bytes th_load_tensor copies (stand-in model only). */
-    size_t outputs;     /**< values printed by th_results (stand-in model only). */
-} posix_model_options_t;
-
-/**
- * @brief Give the model its options before ee_benchmark_initialize().
- * @param options Read during the call only.
- * @return 0 on success, -1 when the options do not fit the model.
- */
-int posix_model_configure(const posix_model_options_t *options);
-
-/** @brief The model id this binary was built for (TH_MODEL_VERSION). */
-const char *posix_model_id(void);
-
-/** @brief The reference firmware's MAX_DB_INPUT_SIZE for this model. */
-size_t posix_model_db_size(void);
-
 #ifdef __cplusplus
 }
 #endif

@@ -1,42 +1,33 @@
-/*
- * Model seam, stand-in: a deterministic "model" for protocol tests without a runtime.
- * Output k is the mean of the input bytes at positions i with i % outputs == k, divided
- * by 255 (tests/firmware/standin.py computes the same values for the virtual DUT).
- */
+/* Model seam, stand-in (see standin.h). Port-neutral: no I/O except through ee_print. */
 #include <string.h>
 
 #include "ee_print.h"
-#include "posix_port.h"
+#include "standin.h"
 #include "th_model.h"
 
-#define STANDIN_MAX_INPUT 27648u /* the firmware default MAX_DB_INPUT_SIZE (96*96*3) */
-#define STANDIN_MAX_OUTPUTS 16u
+#define STANDIN_MAX_INPUT STANDIN_DB_SIZE
 
 static uint8_t tensor[STANDIN_MAX_INPUT];
 static size_t tensor_bytes = 490u;
 static size_t output_count = 12u;
-static double outputs[STANDIN_MAX_OUTPUTS];
+static double values[STANDIN_MAX_OUTPUTS];
 static int have_results = 0;
+static void (*inference_hook)(void) = NULL;
 
-int posix_model_configure(const posix_model_options_t *options)
+int standin_configure(size_t input_bytes, size_t outputs)
 {
-    if (options->input_bytes == 0u || options->input_bytes > STANDIN_MAX_INPUT
-        || options->outputs == 0u || options->outputs > STANDIN_MAX_OUTPUTS) {
+    if (input_bytes == 0u || input_bytes > STANDIN_MAX_INPUT || outputs == 0u
+        || outputs > STANDIN_MAX_OUTPUTS) {
         return -1;
     }
-    tensor_bytes = options->input_bytes;
-    output_count = options->outputs;
+    tensor_bytes = input_bytes;
+    output_count = outputs;
     return 0;
 }
 
-const char *posix_model_id(void)
+void standin_set_inference_hook(void (*hook)(void))
 {
-    return "kws01";
-}
-
-size_t posix_model_db_size(void)
-{
-    return STANDIN_MAX_INPUT;
+    inference_hook = hook;
 }
 
 ee_status_t th_final_initialize(void)
@@ -69,16 +60,18 @@ ee_status_t th_infer(void)
         counts[i % output_count] += 1u;
     }
     for (i = 0u; i < output_count; ++i) {
-        outputs[i] = counts[i] ? (double)sums[i] / (255.0 * (double)counts[i]) : 0.0;
+        values[i] = counts[i] ? (double)sums[i] / (255.0 * (double)counts[i]) : 0.0;
     }
     have_results = 1;
-    posix_timer_on_inference();
+    if (inference_hook != NULL) {
+        inference_hook();
+    }
     return EE_STATUS_OK;
 }
 
 ee_status_t th_results(void)
 {
-    return ee_print_results(outputs, have_results ? output_count : 0u, 3);
+    return ee_print_results(values, have_results ? output_count : 0u, 3);
 }
 
 void th_pre(void)

@@ -1,0 +1,55 @@
+/*
+ * MPS2-AN386 (Cortex-M4F) port under QEMU: the protocol layer on UART0.
+ * Build settings (-D): FW_VENDOR, FW_MODEL_ID, FW_DB_SIZE; QEMU_MODEL_AD01 selects the int8
+ * ad01 runtime, otherwise the stand-in model (FW_INPUT_BYTES, FW_OUTPUTS).
+ */
+#include <stdint.h>
+
+#include "ee_api.h"
+#include "th_model.h"
+#include "th_serial.h"
+
+#ifdef QEMU_MODEL_AD01
+#include "ad01_model.h"
+#define DEFAULT_MODEL_ID AD01_MODEL_ID
+#define DEFAULT_DB_SIZE AD01_DB_SIZE
+#else
+#include "standin.h"
+#define DEFAULT_MODEL_ID STANDIN_MODEL_ID
+#define DEFAULT_DB_SIZE STANDIN_DB_SIZE
+#ifndef FW_INPUT_BYTES
+#define FW_INPUT_BYTES 490u
+#endif
+#ifndef FW_OUTPUTS
+#define FW_OUTPUTS 12u
+#endif
+#endif
+
+#ifndef FW_VENDOR
+#define FW_VENDOR "tinyperf-qemu"
+#endif
+#ifndef FW_MODEL_ID
+#define FW_MODEL_ID DEFAULT_MODEL_ID
+#endif
+#ifndef FW_DB_SIZE
+#define FW_DB_SIZE DEFAULT_DB_SIZE
+#endif
+
+static uint8_t db_buffer[FW_DB_SIZE];
+static ee_ctx_t ctx;
+static const ee_config_t config = {FW_VENDOR, FW_MODEL_ID, 0};
+
+int main(void)
+{
+#ifndef QEMU_MODEL_AD01
+    if (standin_configure(FW_INPUT_BYTES, FW_OUTPUTS) != 0) {
+        return 1;
+    }
+#endif
+    if (ee_benchmark_initialize(&ctx, &config, db_buffer, sizeof db_buffer) != EE_STATUS_OK) {
+        return 1;
+    }
+    for (;;) {
+        (void)ee_serial_callback(&ctx, (char)th_getchar());
+    }
+}

@@ -1,0 +1,123 @@
+"""``tinyperf energy import CAPTURE``: joules per inference from a capture file, offline.
+
+Formats (``--format``, default from the file): ``jls`` (Joulescope; GPI edges, or
+``--timestamps``), ``jscsv`` (Joulescope CSV exports), ``energytrace`` (TI CCS CSV; no
+GPIO: ``--sync`` with DUT-clock times, or ``--threshold`` segmentation), ``eembc``
+(``trace1-energy.bin`` + timestamps), ``mlc`` (an MLCommons energy results.json,
+recomputed with both the runner's method and ours).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from harness.errors import ConfigError
+
+
+def register(subparsers: Any) -> None:
+    """Add ``energy`` and its ``import`` action."""
+    p = subparsers.add_parser("energy", help="energy per inference from capture files")
+    sub = p.add_subparsers(dest="energy_command", metavar="ACTION")
+    sub.required = True
+    imp = sub.add_parser("import", help="integrate a capture file offline")
+    imp.add_argument("capture", type=Path, help=".jls, .csv, trace1-energy.bin or results.json")
+    imp.add_argument("--format", default="auto",
+                     choices=("auto", "jls", "jscsv", "energytrace", "eembc", "mlc"))
+    imp.add_argument("--timestamps", type=Path,
+                     help="JSON list of edge times in monitor seconds (replaces file edges); "
+                          "with --sync: {\"sync_pulses_s\": [[a,b],...], \"windows_s\": "
+                          "[[t0,t1],...]} on the DUT clock")
+    imp.add_argument("--inferences", type=int, help="inferences per window (required except mlc)")
+    imp.add_argument("--edge", choices=("falling", "rising"), default="falling")
+    imp.add_argument("--voltage", type=float, help="supply voltage when only current is recorded")
+    imp.add_argument("--gpi", default="gpi[0]", help="JLS signal carrying the timestamps")
+    imp.add_argument("--sync", action="store_true", help="EnergyTrace: align by sync pulses")
+    imp.add_argument("--threshold", type=float, help="pulse/burst power threshold in W")
+    imp.add_argument("--min-pulse", type=float, default=0.005, help="minimum pulse length, s")
+    imp.add_argument("--output", type=Path, help="write energy.json here")
+    imp.set_defaults(handler=handle_import)
+
+
+def _mlc(path: Path) -> int:
+    from harness.energy import integrate
+    from harness.energy.monitors.eembc import mlc_window_capture, read_mlc_results
+
+    records = read_mlc_results(path)
+    ref, ours = [], []
+    for rec in records:
+        n = rec["infer"]["iterations"]
+        ref.append(integrate.mlcommons_window(rec["power"]["samples"],
+                                              rec["power"]["timestamps"], n))
+        cap = mlc_window_capture(rec)
+        chosen = integrate.pair_edges(cap.edges, skip_first=len(cap.edges) > 2)[-1:]
+        ours += integrate.evaluate_windows(cap, chosen, n)
+    for k, (r, w) in enumerate(zip(ref, ours)):
+        print(f"window {k}: runner {r.uj_per_inference:.3f} uJ/inf ({r.elapsed_s!r} s); "
+              f"tinyperf {w.uj_per_inference or 0:.3f} ± "
+              f"{(w.uncertainty_per_inference_j or 0) * 1e6:.3f} uJ/inf")
+    print(f"Median energy cost is {integrate.mlcommons_median(ref):5.4f} uJ/inf. (runner method)")
+    return 0
+
+
+def _windows(args: argparse.Namespace, capture: Any) -> list[Any]:
+    from harness.energy import integrate
+    from harness.energy.capture import Edge
+    from harness.energy.monitors import energytrace
+    from harness.energy.monitors.eembc import read_times
+
+    falling = args.edge == "falling"
+    if args.sync:
+        if args.timestamps is None or args.threshold is None:
+            raise ConfigError("--sync needs --timestamps (DUT-clock JSON) and --threshold")
+        spec = json.loads(args.timestamps.read_text())
+        chosen, tmap = energytrace.sync_pulse_windows(
+            capture, spec["sync_pulses_s"], spec["windows_s"], args.threshold, args.min_pulse)
+        print(f"time map: t_monitor = {tmap.alpha:.6f} + {tmap.beta:.9f} t_dut "
+              f"(residual {tmap.residual_s * 1e6:.1f} us)")
+        return chosen
+    if args.threshold is not None:
+        window, bursts = energytrace.threshold_windows(capture, args.threshold, args.min_pulse,
+                                                       args.inferences)
+        print(f"threshold segmentation: {bursts} bursts above {args.threshold} W")
+        return [window]
+    if args.timestamps is not None:
+        capture.edges = [Edge(t, falling, 0.0, str(i))
+                         for i, t in enumerate(read_times(args.timestamps))]
+    return integrate.pair_edges(capture.edges, falling)
+
+
+def handle_import(args: argparse.Namespace) -> int:
+    from harness.energy import integrate, report
+    from harness.energy.monitors.filemonitor import read_capture
+
+    if args.format == "mlc" or (args.format == "auto" and args.capture.suffix == ".json"):
+        return _mlc(args.capture)
+    if not args.inferences or args.inferences < 1:
+        raise ConfigError("--inferences N is required (inferences per window)")
+    options: dict[str, Any] = {}
+    fmt = args.format
+    if fmt == "jls" or (fmt == "auto" and args.capture.suffix.lower() == ".jls"):
+        options = {"gpi": args.gpi, "voltage": args.voltage}
+    if fmt == "eembc" and args.timestamps is not None:
+        options = {"timestamps": args.timestamps}
+        args.timestamps = None
+    capture = read_capture(args.capture, fmt, **options)
+    chosen = _windows(args, capture)
+    windows = integrate.evaluate_windows(capture, chosen, args.inferences)
+    summary = integrate.summarise(windows)
+    for w in windows:
+        state = "ok" if w.valid else "INVALID: " + "; ".join(w.reasons)
+        print(f"window {w.index}: {w.duration_s or 0:.6f} s, {(w.energy_j or 0) * 1e6:.3f} uJ, "
+              f"{w.uj_per_inference or 0:.4f} ± {(w.uncertainty_per_inference_j or 0) * 1e6:.4f}"
+              f" uJ/inf  {state}")
+    med = summary.median_uj_per_inference
+    print(f"Median energy cost is {(med or 0.0):5.4f} uJ/inf.")
+    if args.output is not None:
+        args.output.mkdir(parents=True, exist_ok=True)
+        (args.output / "energy.json").write_text(report.energy_json(
+            summary, monitor=capture.monitor, voltage=args.voltage,
+            extra={"source": str(args.capture)}))
+    return 0 if med is not None else 1

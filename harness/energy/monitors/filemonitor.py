@@ -1,0 +1,87 @@
+"""Capture files as monitors: a reader per format (chosen by name, not if/elif), and
+``FileMonitor`` for ``--monitor file:PATH`` (a capture recorded by another tool during the
+run; it has no notion of the host's infer spans, so windows are paired in order).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from harness.energy.capture import Capture
+from harness.energy.errors import CaptureFileError
+from harness.energy.integrate import Accuracy
+
+from . import register
+from .eembc import read_eembc_trace
+from .energytrace import read_energytrace_csv
+from .jls import read_jls
+from .jscsv import read_joulescope_csv
+
+Reader = Callable[..., Capture]
+READERS: dict[str, Reader] = {"jls": read_jls, "energytrace": read_energytrace_csv,
+                              "jscsv": read_joulescope_csv, "eembc": read_eembc_trace}
+
+
+def guess_format(path: Path) -> str:
+    """The reader name for ``path`` from its suffix and first bytes."""
+    if path.suffix.lower() == ".jls":
+        return "jls"
+    if path.suffix.lower() == ".bin":
+        return "eembc"
+    try:
+        head = path.read_bytes()[:200].decode("utf-8", "replace").lower()
+    except OSError as exc:
+        raise CaptureFileError(f"cannot read: {exc}", path) from exc
+    if "(ns)" in head or "time_ns" in head or "energy (uj)" in head:
+        return "energytrace"
+    return "jscsv"
+
+
+def read_capture(path: str | Path, fmt: str = "auto", **options: Any) -> Capture:
+    path = Path(path)
+    if not path.is_file():
+        raise CaptureFileError("no such file", path)
+    fmt = guess_format(path) if fmt == "auto" else fmt
+    if fmt not in READERS:
+        raise CaptureFileError(f"unknown capture format {fmt!r} (known: {', '.join(READERS)})",
+                               path)
+    return READERS[fmt](path, **options)
+
+
+class FileMonitor:
+    """An ``EnergyMonitor`` whose capture is a file written by another tool."""
+
+    name = "file"
+
+    def __init__(self, path: str, fmt: str = "auto", accuracy: Accuracy | None = None,
+                 **options: Any):
+        self.path = Path(path)
+        self.fmt = fmt
+        self.options = options
+        self.accuracy = accuracy or Accuracy()
+
+    def configure(self, voltage: float) -> None:
+        self.options.setdefault("voltage", voltage) if self.fmt == "jls" else None
+
+    def power(self, on: bool) -> None:
+        """The file's recorder supplies the DUT, not us."""
+
+    def start(self) -> None:
+        """Nothing to start: the capture is recorded elsewhere."""
+
+    def mark(self) -> float:
+        return float("nan")
+
+    def sync(self) -> float:
+        return float("nan")
+
+    def stop(self) -> Capture:
+        return read_capture(self.path, self.fmt, **self.options)
+
+    def close(self) -> None:
+        """Nothing held open."""
+
+
+register("file", lambda arg, options: FileMonitor(arg, **options))

@@ -1,0 +1,180 @@
+"""Apply a rule set to a loaded tree: recompute figures, run every rule, build a ``Report``.
+
+The report is data (findings + results table); ``rules.render`` prints it. Waivers are
+rule ids: a waived finding stays in the report, marked, and no longer invalidates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.datasets import read_labels
+from harness.errors import DatasetError
+from rules.checks import KINDS
+from rules.context import BenchFigures, Context, Key
+from rules.ruleset import Rule, RuleSet
+from rules.schema import fill
+from submissions import recompute
+from submissions.model import Tree, shown
+
+
+@dataclass
+class Finding:
+    rule_id: str
+    severity: str
+    path: str
+    message: str
+    evidence: str = ""
+    key: tuple[str | None, ...] = ()
+    waived: bool = False
+
+
+@dataclass
+class ResultRow:
+    division: str
+    submitter: str
+    system: str
+    benchmark: str
+    mode: str
+    claimed: float | None
+    recomputed: float | None
+    unit: str
+    target: str
+    valid: bool
+    reason: str
+
+
+@dataclass
+class Report:
+    label: str
+    version: str
+    findings: list[Finding] = field(default_factory=list)
+    rows: list[ResultRow] = field(default_factory=list)
+    systems: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> systems JSON
+
+    @property
+    def ok(self) -> bool:
+        return all(r.valid for r in self.rows) and not any(
+            f.severity == "error" and not f.waived for f in self.findings)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"label": self.label, "version": self.version, "ok": self.ok,
+                "findings": [asdict(f) for f in self.findings],
+                "results": [asdict(r) for r in self.rows]}
+
+
+def reference_labels(ruleset: RuleSet, ref_dir: Path | None) -> dict[str, dict[str, dict[str, int]]]:
+    """model -> label file -> {file: class} for every allowed label file found."""
+    out: dict[str, dict[str, dict[str, int]]] = {}
+    if ref_dir is None:
+        return out
+    for setting in ruleset.settings["benchmarks"].values():
+        for name in setting.get("label_files", []):
+            path = Path(ref_dir) / setting["model"] / name
+            try:
+                rows = read_labels(path)
+            except DatasetError:
+                continue
+            out.setdefault(setting["model"], {})[name] = {r.file: int(r.label) for r in rows}
+    return out
+
+
+def recompute_tree(tree: Tree, ctx_settings: dict[str, Any],
+                   labels: dict[str, dict[str, dict[str, int]]]) -> dict[str, BenchFigures]:
+    figures: dict[str, BenchFigures] = {}
+    aliases = ctx_settings.get("aliases") or {}
+    for _sub, _sys, bench in tree.benchmarks():
+        setting = ctx_settings["benchmarks"].get(aliases.get(bench.name, bench.name)) or {}
+        figs = BenchFigures()
+        if (run := bench.modes.get("performance")) is not None:
+            figs.throughput = recompute.performance(run)
+            figs.json_errors = recompute.json_errors(run)
+        if (run := bench.modes.get("accuracy")) is not None and setting.get("metric") in (
+                "top1", "auc"):
+            figs.top1, figs.auc, figs.scored = recompute.accuracy(
+                run, setting["metric"], labels.get(setting.get("model", ""), {}),
+                bool(setting.get("windowed")))
+        if (run := bench.modes.get("energy")) is not None:
+            tput = figs.throughput.recomputed if figs.throughput else None
+            figs.energy = recompute.energy(run, tput)
+            if run.runner == "eembc" and run.claims and run.claims.median_throughput:
+                figs.energy_throughput = recompute.energy_mode_throughput(run, figs.energy)
+        figures[bench.rel] = figs
+    return figures
+
+
+def check(tree: Tree, ruleset: RuleSet, ref_dir: Path | None = None,
+          waive: Iterable[str] = ()) -> Report:
+    """Run every enabled rule of ``ruleset`` on ``tree``."""
+    labels = reference_labels(ruleset, ref_dir)
+    figures = recompute_tree(tree, ruleset.settings, labels)
+    report = Report(tree.label, ruleset.version)
+    waived = set(waive)
+    for division in [None, *ruleset.settings["divisions"]]:
+        ctx = Context(tree, ruleset.version, ruleset.settings, figures, division)
+        rules = ruleset.for_division(division) if division else {r.id: r for r in ruleset.rules}
+        for rule in rules.values():
+            if rule.enabled:
+                report.findings += _run(rule, ctx, waived)
+    report.findings.sort(key=lambda f: (f.path, f.rule_id))
+    report.rows = _rows(tree, ruleset, figures, report.findings)
+    for sub in tree.submitters:
+        for system in sub.systems.values():
+            if system.json is not None and isinstance(system.json.value, dict):
+                report.systems[f"{sub.division}/{sub.name}/{system.name}"] = system.json.value
+    return report
+
+
+def _run(rule: Rule, ctx: Context, waived: set[str]) -> list[Finding]:
+    out = []
+    for hit in KINDS[rule.kind](ctx, rule):
+        out.append(Finding(rule.id, hit.severity or rule.severity, shown(hit.path),
+                           shown(fill(rule.message, hit.values)), shown(hit.evidence),
+                           tuple(hit.key), rule.id in waived))
+    return out
+
+
+_UNITS = {"performance": "inf./sec.", "energy": "uJ/inf."}
+
+
+def _rows(tree: Tree, ruleset: RuleSet, figures: dict[str, BenchFigures],
+          findings: list[Finding]) -> list[ResultRow]:
+    rows = []
+    aliases = ruleset.settings.get("aliases") or {}
+    for sub, system, bench in tree.benchmarks():
+        figs = figures.get(bench.rel, BenchFigures())
+        setting = ruleset.settings["benchmarks"].get(aliases.get(bench.name, bench.name)) or {}
+        key = (sub.division, sub.name, system.name, bench.name)
+        for mode in ("accuracy", "performance", "energy"):
+            if mode not in bench.modes and mode not in setting.get("required", []):
+                continue
+            fig = {"performance": figs.throughput, "energy": figs.energy,
+                   "accuracy": figs.target_metric(setting.get("metric", "top1"))}[mode]
+            target = _target(ruleset, setting, bench.name, sub.division) if mode == "accuracy" \
+                else ""
+            errors = [f for f in findings if f.severity == "error" and not f.waived
+                      and _affects(f.key, (*key, mode))]
+            unit = _UNITS.get(mode, "AUC" if setting.get("metric") == "auc" else "top-1 %")
+            rows.append(ResultRow(*(shown(k) for k in key), mode,
+                                  fig.claimed if fig else None, fig.recomputed if fig else None,
+                                  unit, target, not errors,
+                                  "; ".join(f"{f.rule_id}: {f.message}" for f in errors[:3])
+                                  or ("raw data absent: claim not verifiable"
+                                      if fig is not None and fig.unverifiable else "ok")))
+    return rows
+
+
+def _affects(finding_key: Key, row_key: Key) -> bool:
+    return bool(finding_key) and tuple(row_key[:len(finding_key)]) == tuple(finding_key)
+
+
+def _target(ruleset: RuleSet, setting: dict[str, Any], bench: str, division: str) -> str:
+    rules = ruleset.for_division(division)
+    for rule in rules.values():
+        if rule.kind == "claim_at_least" and rule.enabled and bench in rule.scope.get(
+                "benchmarks", []) and division in rule.scope.get("divisions", [division]):
+            return f">= {rule.params['minimum']}"
+    return "none (open)" if division == "open" else ""

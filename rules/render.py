@@ -1,0 +1,104 @@
+"""Renderings of a ``Report``: text for people, JSON for tools, the official summary CSV.
+
+The CSV has the official checker's columns (submission_rules.md 6.4): one row per
+benchmark whose every result is valid, every field quoted; FalsePositives,
+FalseNegatives and DutyCycle are added from v1.3 on.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from rules.engine import Report, ResultRow
+
+CSV_COLUMNS = ["Organization", "Availability", "Division", "BoardName", "SystemDesc", "Model",
+               "MlperfModel", "Result", "ResultUnit", "Accuracy", "HasPower", "Power",
+               "PowerUnit", "HostProcessorModelName", "HostProcessorFrequency",
+               "HostProcessorMemory", "AcceleratorModelName", "AcceleratorFrequency",
+               "AcceleratorMemory", "HardwareNotes", "InferenceFramework",
+               "SoftwareLibraries", "SoftwareNotes"]
+SWW_COLUMNS = ["FalsePositives", "FalseNegatives", "DutyCycle"]
+_SYSTEM_KEYS = {"BoardName": "Board Name", "HostProcessorModelName": "Processor(s) Name",
+                "HostProcessorFrequency": "Processor(s) Frequencies",
+                "HostProcessorMemory": "Processor memory type and capacity",
+                "AcceleratorModelName": "Accelerator",
+                "AcceleratorFrequency": "Accelerator(s) Frequencies",
+                "AcceleratorMemory": "Accelerator memory type and capacity",
+                "HardwareNotes": "Hardware Notes", "InferenceFramework": "Inference Framework",
+                "SoftwareLibraries": "Software Libraries", "SoftwareNotes": "Software Notes"}
+
+
+def _num(value: float | None, digits: int = 10) -> str:
+    return "-" if value is None else f"{value:.{digits}g}"
+
+
+def text(report: Report) -> str:
+    lines = [f"tinyperf check: {report.label} (rules {report.version})", "", "Results:"]
+    head = ("division", "submitter", "system", "bench", "mode", "claimed", "recomputed",
+            "unit", "target", "valid")
+    table = [head] + [(r.division, r.submitter, r.system, r.benchmark, r.mode, _num(r.claimed),
+                       _num(r.recomputed, 8), r.unit, r.target or "-",
+                       "yes" if r.valid else "NO") for r in report.rows]
+    widths = [max(len(str(row[i])) for row in table) for i in range(len(head))]
+    for row in table:
+        lines.append("  " + "  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
+    bad = [r for r in report.rows if not r.valid or r.reason != "ok"]
+    for r in bad:
+        lines.append(f"  - {r.benchmark}/{r.mode}: {r.reason}")
+    counts = {s: sum(1 for f in report.findings if f.severity == s and not f.waived)
+              for s in ("error", "warning", "info")}
+    lines += ["", f"Findings: {counts['error']} error(s), {counts['warning']} warning(s), "
+                  f"{counts['info']} info"]
+    for f in report.findings:
+        mark = " (waived)" if f.waived else ""
+        lines.append(f"  {f.severity.upper():7} {f.rule_id}{mark}  {f.path}")
+        lines.append(f"          {f.message}")
+        if f.evidence:
+            lines.append(f"          evidence: {f.evidence}")
+    valid = sum(r.valid for r in report.rows)
+    lines += ["", f"Verdict: {'VALID' if report.ok else 'NOT VALID'} "
+                  f"({valid}/{len(report.rows)} results valid)"]
+    return "\n".join(lines) + "\n"
+
+
+def to_json(report: Report) -> str:
+    return json.dumps(report.as_dict(), indent=2, default=str) + "\n"
+
+
+def _field(value: Any) -> str:
+    if value is None:
+        return ""
+    return str(value)
+
+
+def summary_csv(report: Report) -> str:
+    """The official summary CSV (rows only for benchmarks whose results are all valid)."""
+    columns = CSV_COLUMNS + (SWW_COLUMNS if report.version >= "v1.3" else [])
+    out = io.StringIO()
+    out.write(",".join(columns) + "\n")
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
+    groups: dict[tuple[str, ...], dict[str, ResultRow]] = {}
+    for r in report.rows:
+        groups.setdefault((r.division, r.submitter, r.system, r.benchmark), {})[r.mode] = r
+    for (div, sub, system, bench), modes in groups.items():
+        if not all(r.valid for r in modes.values()) or "performance" not in modes:
+            continue
+        sysjson = report.systems.get(f"{div}/{sub}/{system}", {})
+        perf, acc, energy = modes["performance"], modes.get("accuracy"), modes.get("energy")
+        power = energy.claimed if energy and energy.claimed else 0
+        row = {"Organization": sub, "Availability": str(sysjson.get("Status", "")).lower(),
+               "Division": div, "SystemDesc": system, "Model": bench, "MlperfModel": bench,
+               "Result": repr(perf.claimed), "ResultUnit": "inf./sec.",
+               "Accuracy": repr(acc.claimed) if acc and acc.claimed is not None else "",
+               "HasPower": str(bool(power)), "Power": repr(power) if power else "0",
+               "PowerUnit": "uJ/inf."}
+        for col, key in _SYSTEM_KEYS.items():
+            row[col] = _field(sysjson.get(key))
+        writer.writerow([row.get(c, "") for c in columns])
+    return out.getvalue()
+
+
+RENDERERS = {"text": text, "json": to_json, "csv": summary_csv}
