@@ -4,9 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 REFDIR ?= $(abspath ../shared/reference)
-# Debian packages the tests use when present (speech synthesis for the demo generator).
-APT_PACKAGES ?= espeak-ng
-APT_TOOLS ?= espeak-ng
+# Debian packages the tests use: speech synthesis (demo generator), the Cortex-M toolchain
+# and QEMU (firmware_interface), headless chromium (HTML report check), a C compiler.
+APT_PACKAGES ?= espeak-ng gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm chromium gcc make
+APT_TOOLS ?= espeak-ng arm-none-eabi-gcc qemu-system-arm chromium cc make
 
 .PHONY: install system-deps demo test bench clean
 

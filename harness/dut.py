@@ -144,7 +144,7 @@ class Dut:
             if message.kind is Kind.READY:
                 break
             if message.kind in (Kind.TIMESTAMP_MODE, Kind.INIT_DONE):
-                self._drain_banner(deadline)
+                self.resync()
                 raise DutResetError("DUT reset during the command", line=line,
                                     expected=f"the answer to {text!r}")
             messages.append(message)
@@ -154,12 +154,23 @@ class Dut:
             raise DutErrorReply(text, errors[0])
         return Response(text, tuple(messages), stale, tuple(arrivals))
 
-    def _drain_banner(self, deadline: Deadline) -> None:
-        """Read the rest of a boot banner up to its ``m-ready`` so the next command starts clean."""
-        short = Deadline(min(deadline.remaining, 1.0))
-        while (line := self.link.readline(short)) is not None:
-            if line == protocol.READY:
-                return
+    def resync(self, quiet_s: float = 0.25, limit_s: float = 3.0) -> list[str]:
+        """Read until the line has been silent for ``quiet_s`` (at most ``limit_s``).
+
+        After a reset or a timeout, the rest of a banner and a late answer to the
+        interrupted command may still be on their way; they must not be taken for the
+        answer to the next command (which would leave the client one answer behind).
+        """
+        dropped: list[str] = []
+        overall = Deadline(limit_s)
+        while not overall.expired:
+            line = self.link.readline(Deadline(min(quiet_s, overall.remaining)))
+            if line is None:
+                break
+            dropped.append(line)
+        if dropped:
+            self._event("resync", f"dropped {dropped!r}")
+        return dropped
 
     # -- identification ------------------------------------------------------------------------
 
@@ -172,6 +183,8 @@ class Dut:
                 # was still in the DUT's buffer; the retry starts from a clean buffer
                 value = None
                 self._event("retry", f"{what} attempt {attempt} failed: {exc}")
+                if isinstance(exc, DutTimeout):
+                    self.resync()
             if value is not None:
                 return value
             if attempt < self.identify_attempts:
@@ -224,6 +237,8 @@ class Dut:
                 if attempt == self.load_attempts:
                     raise
                 self._event("retry", f"load of {len(data)} bytes failed ({exc}); restarting")
+                if isinstance(exc, DutTimeout):
+                    self.resync()
 
     def _load_once(self, data: bytes) -> None:
         size = len(data)

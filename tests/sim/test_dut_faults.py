@@ -146,3 +146,55 @@ def test_socket_link_works_too():
         dut.load(bytes(range(200)) + bytes(290))
         res = dut.infer(100, 10)
         assert res.results == tuple(RESULTS) and res.elapsed_us is not None
+
+
+@pytest.mark.timeout(20)
+def test_banner_then_late_answer_does_not_shift_answers():
+    """A DUT booting as the first command arrives: banner, then (late) that command's answer.
+
+    A scripted DUT on a real pty; without the resync the client would read each later
+    answer one command behind.
+    """
+    import os
+    import threading
+    import tty
+
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    answers = {b"name": [b"m-name-dut-[acme]"],
+               b"profile": [b"m-profile-[fw]", b"m-model-[kws01]"]}
+    stop = threading.Event()
+
+    def dut_side():
+        first = True
+        buf = b""
+        while not stop.is_set():
+            import select as sel
+            if not sel.select([master], [], [], 0.05)[0]:
+                continue
+            buf += os.read(master, 1024)
+            while b"%" in buf:
+                cmd, buf = buf.split(b"%", 1)
+                body = b"".join(line + b"\r\n" for line in answers.get(cmd, []))
+                if first:
+                    first = False
+                    os.write(master, b"m-timestamp-mode-performance\r\nm-lap-us-5\r\n"
+                                     b"m-init-done\r\nm-ready\r\n")
+                    time.sleep(0.1)
+                os.write(master, body + b"m-ready\r\n")
+
+    thread = threading.Thread(target=dut_side, daemon=True)
+    thread.start()
+    events: list[tuple[str, str]] = []
+    try:
+        dut = Dut(open_link(os.ttyname(slave), 115200), timeouts=Timeouts(1.0, 2.0),
+                  on_event=lambda name, text: events.append((name, text)))
+        assert dut.name() == "acme"  # attempt 1 sees the reset, attempt 2 answers
+        assert dut.profile() == ("fw", "kws01")
+        assert dut.name() == "acme"
+        assert any(name == "resync" for name, _ in events)
+    finally:
+        stop.set()
+        thread.join(2)
+        os.close(master)
+        os.close(slave)
