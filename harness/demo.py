@@ -41,6 +41,19 @@ def run_demo(output_dir: Path, models: Sequence[str] = ("kws01", "ad01"),
     return results
 
 
+def write_report(results: Sequence[RunResult], output_dir: Path) -> Path:
+    """The demo's HTML report (plots embedded) and its Markdown twin, next to the sessions."""
+    from harness.report import build_report, draw_plots, render_html, render_markdown
+    from harness.session_reader import read_session
+
+    report = build_report([read_session(r.session) for r in results])
+    draw_plots(report)
+    html = output_dir / "report.html"
+    html.write_text(render_html(report), encoding="utf-8")
+    (output_dir / "report.md").write_text(render_markdown(report), encoding="utf-8")
+    return html
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--output-dir", type=Path, default=Path("demo_sessions"))
@@ -56,6 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"tinyperf demo: virtual DUT, inputs from {args.dataset_path or demo_data_dir()}")
     for result in results:
         print_result(result)
+    print(f"report: {write_report(results, args.output_dir)}")
     print("The demo inputs are synthetic (espeak-ng speech, synthetic machine sounds): the "
           "accuracy figures check the pipeline end to end; they are not MLPerf results.")
     return 0 if all(r.valid or r.mode == "accuracy" for r in results) else 1
