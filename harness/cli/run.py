@@ -94,6 +94,11 @@ def resume_link(session: Path, baud: int | None) -> tuple[str, int | None]:
 
 
 def print_result(result: RunResult) -> None:
+    if result.mode == "energy":
+        from harness.energy.run import print_energy
+
+        print_energy(result)
+        return
     f = result.figures
     print(f"session: {result.session}")
     if result.mode == "performance":

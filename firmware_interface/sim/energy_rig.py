@@ -1,0 +1,52 @@
+"""A whole virtual energy set-up: DUT (energy build, real model), power model, fake LPM01A
+and fake interface board, each on its own pty, as on a real bench.
+
+The DUT's timestamp pulses and busy time drive the power model; the fake LPM01A samples it
+at 1 kHz of DUT time; the host reaches the DUT only through the fake interface board.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from firmware_interface.sim.clock import LatencyModel
+from firmware_interface.sim.core import VirtualDut
+from firmware_interface.sim.interface_board import BoardCore
+from firmware_interface.sim.lpm01a import FakeLpm01a
+from firmware_interface.sim.model import build_infer_fn, dut_config_for
+from firmware_interface.sim.power import PowerModel
+from firmware_interface.sim.server import SimServer
+
+
+@dataclass(frozen=True)
+class EnergyRig:
+    """Where to connect: the interface board's link and the monitor spec for ``--monitor``."""
+
+    interface_url: str
+    monitor: str
+    power: PowerModel
+    throughput: float
+
+    @property
+    def truth_uj_per_inference(self) -> float:
+        """The power model's analytic energy per inference (µJ)."""
+        return self.power.energy_per_inference(1e6 / self.throughput) * 1e6
+
+
+@contextlib.contextmanager
+def virtual_energy_rig(model_id: str, *, throughput: float, idle_a: float = 2e-3,
+                       active_a: float = 10e-3, voltage: float = 3.3,
+                       tflite: str | Path | None = None) -> Iterator[EnergyRig]:
+    """Start the rig; everything is closed again when the ``with`` block ends."""
+    power = PowerModel(voltage=voltage, idle_a=idle_a, active_a=active_a)
+    clock = power.make_clock(follow_wall=True)
+    dut = VirtualDut(dut_config_for(model_id, energy=True), build_infer_fn(model_id, tflite),
+                     latency=LatencyModel.from_throughput(throughput), clock=clock,
+                     on_timestamp=power.on_timestamp)
+    with FakeLpm01a(power, clock) as lpm:
+        board = BoardCore(dut, lock=power.lock, after_dut=[lpm.catch_up])
+        with SimServer(board, pty=True, baud=None) as server:  # type: ignore[arg-type]
+            yield EnergyRig(server.url, f"lpm01a:{lpm.url}", power, throughput)
