@@ -48,9 +48,9 @@ class RunConfig:
     progress: bool | None = None  # None: only when stderr is a TTY
 
     def __post_init__(self) -> None:
-        if self.mode not in ("performance", "accuracy", "energy"):
+        if self.mode not in ("performance", "accuracy", "energy", "latency"):
             raise ConfigError(f"mode {self.mode!r} is not supported here "
-                              "(performance, accuracy or energy)")
+                              "(performance, accuracy, energy or latency)")
         if isinstance(self.iterations, str) and self.iterations != "auto":
             raise ConfigError("iterations must be a positive number or 'auto'")
 
@@ -365,19 +365,39 @@ def run_session(config: RunConfig, *, resume: Path | None = None,
     """Open the DUT link in ``config``, run (or resume) a session, close everything.
 
     The link is opened first, so a wrong port leaves no empty session folder behind.
+    A ``qemu://``/``host://`` port first builds and starts that firmware (stopped at the end).
     """
-    link = open_link(config.port, config.baud)
+    url, stop_firmware = config.port, None
+    if config.port == "qemu" or config.port.startswith(("qemu:", "host://")):
+        from firmware_interface.links import open_firmware_link
+
+        url, stop_firmware = open_firmware_link(config.port)
+    try:
+        link = open_link(url, config.baud)
+    except BaseException:
+        if stop_firmware is not None:
+            stop_firmware()
+        raise
     try:
         session = Session.reopen(resume) if resume else Session.create(config.output_dir)
-    except Exception:
+    except BaseException:
         link.close()
+        if stop_firmware is not None:
+            stop_firmware()
         raise
     link.add_tap(session.tap)
     try:
         dut = Dut(link, timeouts=timeouts, cmd_buffer=cmd_buffer, chunk_size=chunk_size,
                   on_event=lambda name, text: session.log(f"tinyperf: {name}: {text}"))
-        runner = Runner(dut, config, session)
+        runner_cls: type[Runner] = Runner
+        if config.mode == "latency":  # beyond MLPerf: harness/latency.py
+            from harness.latency import LatencyRunner
+
+            runner_cls = LatencyRunner
+        runner = runner_cls(dut, config, session)
         return runner.resume() if resume else runner.start()
     finally:
         link.close()
         session.close()
+        if stop_firmware is not None:
+            stop_firmware()

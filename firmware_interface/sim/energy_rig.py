@@ -19,6 +19,7 @@ from firmware_interface.sim.lpm01a import FakeLpm01a
 from firmware_interface.sim.model import build_infer_fn, dut_config_for
 from firmware_interface.sim.power import PowerModel
 from firmware_interface.sim.server import SimServer
+from harness.protocol import DEFAULT_VENDOR
 
 
 @dataclass(frozen=True)
@@ -39,11 +40,12 @@ class EnergyRig:
 @contextlib.contextmanager
 def virtual_energy_rig(model_id: str, *, throughput: float, idle_a: float = 2e-3,
                        active_a: float = 10e-3, voltage: float = 3.3,
-                       tflite: str | Path | None = None) -> Iterator[EnergyRig]:
+                       tflite: str | Path | None = None,
+                       vendor: str = DEFAULT_VENDOR) -> Iterator[EnergyRig]:
     """Start the rig; everything is closed again when the ``with`` block ends."""
     power = PowerModel(voltage=voltage, idle_a=idle_a, active_a=active_a)
     clock = power.make_clock(follow_wall=True)
-    dut = VirtualDut(dut_config_for(model_id, energy=True), build_infer_fn(model_id, tflite),
+    dut = VirtualDut(dut_config_for(model_id, vendor=vendor, energy=True), build_infer_fn(model_id, tflite),
                      latency=LatencyModel.from_throughput(throughput), clock=clock,
                      on_timestamp=power.on_timestamp)
     with FakeLpm01a(power, clock) as lpm:

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from harness.errors import ConformanceError
 
 #: Subcommand modules under ``harness.cli``, in help order.
-SUBCOMMANDS = ("run", "sim", "devices", "data", "models", "energy", "check", "history",
-               "compare", "report")
+SUBCOMMANDS = ("run", "sim", "devices", "data", "models", "energy", "firmware", "check",
+               "package", "history", "compare", "report", "robustness")
 
 
 def build_parser() -> argparse.ArgumentParser:

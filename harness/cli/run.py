@@ -13,8 +13,9 @@ from harness.errors import ConfigError
 from harness.runner import RunConfig, RunResult, run_session
 from harness.session import Session
 
-_MODE_ALIASES = {"p": "performance", "a": "accuracy", "e": "energy",
-                 "performance": "performance", "accuracy": "accuracy", "energy": "energy"}
+_MODE_ALIASES = {"p": "performance", "a": "accuracy", "e": "energy", "l": "latency",
+                 "performance": "performance", "accuracy": "accuracy", "energy": "energy",
+                 "latency": "latency"}
 
 
 def register(subparsers: Any) -> None:
@@ -26,7 +27,9 @@ def register(subparsers: Any) -> None:
                                   "wins over anything found through --device-list")
     p.add_argument("--baud", type=int, help="DUT baud rate (default: device list, else 115200)")
     p.add_argument("-m", "--mode", default="accuracy", choices=sorted(_MODE_ALIASES),
-                   help="performance/p or accuracy/a (default accuracy, as the reference)")
+                   help="performance/p, accuracy/a, energy/e, or latency/l (beyond MLPerf: "
+                        "per-inference latency percentiles; default accuracy, as the "
+                        "reference)")
     p.add_argument("-s", "--dataset-path", type=Path, default=Path("datasets"),
                    help="folder holding <model>/y_labels.csv and the .bin inputs")
     p.add_argument("-d", "--device-list", type=Path, help="MLCommons devices.yaml")
@@ -35,7 +38,8 @@ def register(subparsers: Any) -> None:
     p.add_argument("--output-dir", type=Path, default=Path("sessions"),
                    help="parent folder of the session folders (default ./sessions)")
     p.add_argument("--iterations", help="override N of every infer step, or 'auto' to size "
-                                        "windows to ~11 s of DUT time (performance)")
+                                        "windows to ~11 s of DUT time (performance); "
+                                        "latency mode: number of inferences (1000)")
     p.add_argument("--warmups", type=int, help="override W of every infer step")
     p.add_argument("--resume", type=Path, metavar="SESSION_DIR",
                    help="continue a killed run in SESSION_DIR")
@@ -99,6 +103,11 @@ def print_result(result: RunResult) -> None:
 
         print_energy(result)
         return
+    if result.mode == "latency":
+        from harness.latency import print_latency
+
+        print_latency(result)
+        return
     f = result.figures
     print(f"session: {result.session}")
     if result.mode == "performance":
@@ -143,7 +152,7 @@ def handle(args: argparse.Namespace) -> int:
         return _handle_energy(args)
     if args.resume is not None and args.port is None and args.device_list is None:
         args.port, args.baud = resume_link(args.resume, args.baud)
-    port, baud = resolve_link(args, mode)
+    port, baud = resolve_link(args, "performance" if mode == "latency" else mode)
     entries = scenarios.load_test_script(args.test_script) if args.test_script else None
     config = RunConfig(mode=mode, dataset_path=args.dataset_path, output_dir=args.output_dir,
                        entries=entries, iterations=_iterations(args.iterations),

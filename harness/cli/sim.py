@@ -34,7 +34,12 @@ def register(subparsers: Any) -> None:
                         help="simulated inferences per second (default 23.0)")
     parser.add_argument("--latency-us", type=float, default=None,
                         help="simulated µs per inference (overrides --throughput)")
-    parser.add_argument("--jitter-us", type=float, default=0.0)
+    parser.add_argument("--jitter-us", type=float, default=0.0,
+                        help="std of the gaussian jitter of each inference (µs)")
+    parser.add_argument("--slow-probability", type=float, default=0.0, metavar="P",
+                        help="probability that an inference is slow (default 0)")
+    parser.add_argument("--slow-factor", type=float, default=10.0, metavar="F",
+                        help="a slow inference takes F x the latency (default 10)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--baud", type=int, default=115200, help="0 disables wire-time emulation")
     parser.add_argument("--socket", nargs="?", const=0, type=int, default=None, metavar="PORT",
@@ -65,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
         throughput=args.throughput,
         latency_us=args.latency_us,
         jitter_us=args.jitter_us,
+        slow_probability=args.slow_probability,
+        slow_factor=args.slow_factor,
         seed=args.seed,
         on_timestamp=on_timestamp if args.energy else None,
     )

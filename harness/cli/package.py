@@ -1,0 +1,223 @@
+"""``tinyperf package``: build an MLPerf Tiny submission tree from sessions, check, archive.
+
+    tinyperf package init --submitter ACME --system BOARD --division closed [--version v1.3]
+    tinyperf package add SESSION_DIR ... --system BOARD [--replace]
+    tinyperf package add-model MODEL.tflite --system BOARD --model-id kws01
+    tinyperf package add-code --system BOARD (--url URL --commit SHA | --source DIR)
+    tinyperf package check
+    tinyperf package archive -o FILE.tar.gz
+
+Every subcommand takes ``--root DIR`` (default: the current folder). Exit codes: 0 ok,
+1 refused or not valid (the reasons are printed), 2 the tool could not do its job.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from harness.errors import ConfigError, ConformanceError
+
+REFERENCE_ENV = "TINYPERF_REFERENCE_DIR"
+
+
+def register(subparsers: Any) -> None:
+    from submissions.systems_template import VERSION_KEYS
+
+    p = subparsers.add_parser(
+        "package", help="turn sessions into a submission tree, check it, archive it",
+        description="Build an MLPerf Tiny submission tree "
+                    "(<division>/<submitter>/{systems,results,code}) from tinyperf sessions.")
+    sub = p.add_subparsers(dest="package_command", metavar="ACTION")
+    sub.required = True
+
+    def common(q: argparse.ArgumentParser) -> None:
+        q.add_argument("--root", type=Path, default=Path("."),
+                       help="the submission tree (default: current folder)")
+
+    def where(q: argparse.ArgumentParser) -> None:
+        q.add_argument("--system", required=True, help="system name (systems/<system>.json)")
+        q.add_argument("--division", choices=("closed", "open"),
+                       help="needed only when the system exists in both divisions")
+
+    q = sub.add_parser("init", help="write systems/<system>.json and a README template")
+    common(q)
+    q.add_argument("--submitter", required=True)
+    q.add_argument("--system", required=True)
+    q.add_argument("--division", required=True, choices=("closed", "open"))
+    q.add_argument("--version", default="v1.3", choices=sorted(VERSION_KEYS),
+                   help="round (default v1.3)")
+    q.add_argument("--replace", action="store_true", help="overwrite an existing systems JSON")
+    q.set_defaults(handler=_init)
+
+    q = sub.add_parser("add", help="place session folders into results/<system>/...")
+    common(q)
+    q.add_argument("sessions", nargs="+", type=Path, metavar="SESSION_DIR")
+    where(q)
+    q.add_argument("--replace", action="store_true",
+                   help="overwrite mode folders that already exist (never done silently)")
+    q.add_argument("--benchmark", help="expected benchmark folder (refused if the DUT model "
+                                       "is not that benchmark's)")
+    q.add_argument("--waive", nargs="+", default=[], metavar="RULE-ID",
+                   help="checker rule ids reported as warnings instead of refusing")
+    _reference(q)
+    q.set_defaults(handler=_add)
+
+    q = sub.add_parser("add-model", help="place a model file and record its sha256")
+    common(q)
+    q.add_argument("model", type=Path, metavar="MODEL_FILE")
+    where(q)
+    q.add_argument("--model-id", help="kws01, ad01, ... (default: from --benchmark)")
+    q.add_argument("--benchmark", help="kws, ad, ic, vww, ...")
+    q.add_argument("--replace", action="store_true")
+    q.set_defaults(handler=_add_model)
+
+    q = sub.add_parser("add-code", help="record the firmware code: URL + commit, or a copy")
+    common(q)
+    where(q)
+    q.add_argument("--url", help="repository URL")
+    q.add_argument("--commit", help="commit hash of the firmware that was run")
+    q.add_argument("--source", type=Path, help="folder to copy into code/<bench>/<system>/")
+    q.add_argument("--benchmark", nargs="+", help="default: every benchmark of the system")
+    q.add_argument("--replace", action="store_true")
+    q.set_defaults(handler=_add_code)
+
+    q = sub.add_parser("check", help="run the checker on the tree")
+    common(q)
+    q.add_argument("--format", choices=("text", "json", "csv"), default="text")
+    q.add_argument("--waive", nargs="+", default=[], metavar="RULE-ID")
+    _reference(q)
+    q.set_defaults(handler=_check)
+
+    q = sub.add_parser("archive", help="write a reproducible .tar.gz with MANIFEST.sha256")
+    common(q)
+    q.add_argument("-o", "--output", type=Path, required=True)
+    q.set_defaults(handler=_archive)
+
+
+def _reference(q: argparse.ArgumentParser) -> None:
+    q.add_argument("--reference-dir", type=Path,
+                   help=f"folder with <model>/y_labels*.csv (default: ${REFERENCE_ENV})")
+
+
+def _ref_dir(args: argparse.Namespace) -> Path | None:
+    ref = args.reference_dir or (Path(os.environ[REFERENCE_ENV])
+                                 if os.environ.get(REFERENCE_ENV) else None)
+    if ref is not None and not ref.is_dir():
+        raise ConfigError("reference folder not found", path=ref, key="--reference-dir")
+    return ref
+
+
+def _refused(exc: Exception) -> int:
+    from submissions.package import Refused
+
+    assert isinstance(exc, Refused)
+    print("REFUSED (nothing was written):", file=sys.stderr)
+    for what, reasons in exc.refusals:
+        print(f"  {what}", file=sys.stderr)
+        for r in reasons:
+            print(f"    - {r}", file=sys.stderr)
+    return 1
+
+
+def _init(args: argparse.Namespace) -> int:
+    from submissions import package
+
+    path = package.init(args.root, args.submitter, args.system, args.division, args.version,
+                        replace=args.replace)
+    print(f"wrote {path}")
+    print(f"wrote {path.parent.parent / 'README.md'} (if it did not exist)")
+    print("fill in every field marked 'FILL ME' (board, SoC, frequencies, memory, compiler, "
+          "Status); 'tinyperf package check' lists what is left")
+    return 0
+
+
+def _add(args: argparse.Namespace) -> int:
+    from submissions import package
+
+    try:
+        placed = package.add(args.root, args.sessions, args.system, args.replace,
+                             division=args.division, benchmark=args.benchmark,
+                             reference_dir=_ref_dir(args), waive=args.waive)
+    except package.Refused as exc:
+        return _refused(exc)
+    for p in placed:
+        verb = "replaced" if p.replaced else "added"
+        print(f"{verb} {p.dest.relative_to(Path(args.root))}  <-  {p.session}")
+        for w in p.warnings:
+            print(f"    note: {w}")
+    return 0
+
+
+def _add_model(args: argparse.Namespace) -> int:
+    from submissions import package
+
+    try:
+        entry = package.add_model(args.root, args.system, args.model, model_id=args.model_id,
+                                  benchmark=args.benchmark, replace=args.replace,
+                                  division=args.division)
+    except package.Refused as exc:
+        return _refused(exc)
+    same = "identical to the reference model" if entry["is_reference_model"] else \
+        "NOT the reference model file"
+    print(f"model {args.model.name}: sha256 {entry['sha256']} ({same})")
+    return 0
+
+
+def _add_code(args: argparse.Namespace) -> int:
+    from submissions import package
+
+    try:
+        rec = package.add_code(args.root, args.system, url=args.url, commit=args.commit,
+                               source=args.source, benchmarks=args.benchmark,
+                               replace=args.replace, division=args.division)
+    except package.Refused as exc:
+        return _refused(exc)
+    what = f"{rec.get('repository')} @ {rec.get('commit')}" if rec.get("repository") else ""
+    if rec.get("files"):
+        what += f"{' + ' if what else ''}{len(rec['files'])} file(s) copied"
+    print(f"code for {', '.join(rec['benchmarks'])}: {what}")
+    if rec["skipped"]:
+        print(f"  left out: {', '.join(rec['skipped'])}")
+    return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    from rules import render
+    from submissions import package
+
+    report = package.check(args.root, _ref_dir(args), args.waive)
+    sys.stdout.write(render.RENDERERS[args.format](report))
+    return 0 if report.ok else 1
+
+
+def _archive(args: argparse.Namespace) -> int:
+    from submissions import package
+
+    sums = package.archive(args.root, args.output)
+    print(f"wrote {args.output}: {len(sums)} files + MANIFEST.sha256")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m harness.cli.package ACTION ...`` (same as ``tinyperf package``)."""
+    parser = argparse.ArgumentParser(prog="tinyperf")
+    subparsers = parser.add_subparsers(dest="command")
+    register(subparsers)
+    args = parser.parse_args(["package", *(sys.argv[1:] if argv is None else argv)])
+    try:
+        return int(args.handler(args))
+    except ConformanceError as exc:
+        print(f"tinyperf: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"tinyperf: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
