@@ -14,7 +14,7 @@ APT_TOOLS ?= espeak-ng arm-none-eabi-gcc qemu-system-arm chromium cc make
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,train]'
 	touch $(STAMP)
 
 install: $(STAMP)

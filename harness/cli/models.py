@@ -7,6 +7,9 @@
 - ``models verify SUBMITTED.tflite --model-id ID [--reference PATH]``: closed-division
   equivalence with the reference model (:mod:`reference_models.verify`); exit 1 when not
   equivalent.
+- ``models build kws01|ad01 --data-dir DIR [--epochs N] [--out DIR] [--calibration PATH]``:
+  train the reference architecture, int8-quantize, export and evaluate, with a JSON run
+  record (:mod:`reference_models.train`; needs the ``train`` extra, i.e. TensorFlow).
 
 Human-readable tables by default, ``--json`` for the same data as JSON.
 """
@@ -64,6 +67,29 @@ def register(subparsers: Any) -> None:
                           "(default 1/127, one int8 step)")
     ver.add_argument("--json", action="store_true", help="print JSON instead of tables")
     ver.set_defaults(handler=handle_verify)
+
+    bld = sub.add_parser("build", help="train, int8-quantize, export and evaluate a reference "
+                                       "model (needs TensorFlow: pip install -e '.[train]')")
+    bld.add_argument("model_id", choices=("kws01", "ad01"))
+    bld.add_argument("--data-dir", required=True, type=Path,
+                     help="kws01: extracted Speech Commands v2; ad01: folder with "
+                          "dev_data/ToyCar/{train,test}")
+    bld.add_argument("--epochs", type=int, default=None,
+                     help="training epochs (default: the spec's, kws01 36, ad01 100)")
+    bld.add_argument("--out", type=Path, default=None,
+                     help="output folder (default: build/<model_id>)")
+    bld.add_argument("--calibration", type=Path, default=None,
+                     help="quant_cal_idxs.txt / calibration.txt or a folder holding it "
+                          "(default: $TINYPERF_REFERENCE_DIR, else a seeded fallback)")
+    bld.add_argument("--seed", type=int, default=None, help="random seed (default 1234)")
+    bld.add_argument("--test-dir", type=Path, default=None,
+                     help="kws01: separate test set folder (the v0.02 test archive)")
+    bld.add_argument("--legacy-fold", action="store_true",
+                     help="ad01: fold BN with the reference's bias-dropping rule")
+    bld.add_argument("--max-calibration", type=int, default=None,
+                     help="ad01: subsample the calibration vectors to this many (seeded)")
+    bld.add_argument("--json", action="store_true", help="print the run record as JSON")
+    bld.set_defaults(handler=handle_build)
 
 
 def _print_json(data: Any) -> None:
@@ -287,3 +313,32 @@ def handle_verify(args: argparse.Namespace) -> int:
     else:
         print(format_verify(report))
     return 0 if report.equivalent else 1
+
+
+# -- build --------------------------------------------------------------------------------------
+
+
+def handle_build(args: argparse.Namespace) -> int:
+    """Train + quantize + export + evaluate one reference model; print the run record."""
+    from reference_models import train
+
+    if args.epochs is not None and args.epochs < 1:
+        raise ConfigError("must be >= 1", key="--epochs")
+    options: dict[str, Any] = {}
+    if args.model_id == "kws01":
+        if args.legacy_fold or args.max_calibration is not None:
+            raise ConfigError("--legacy-fold / --max-calibration apply to ad01 only")
+        options["test_dir"] = args.test_dir
+    else:
+        if args.test_dir is not None:
+            raise ConfigError("--test-dir applies to kws01 only (ad01 uses ToyCar/test)")
+        options.update(legacy_fold=args.legacy_fold, max_calibration=args.max_calibration)
+    out = args.out if args.out is not None else Path("build") / args.model_id
+    record = train.build(args.model_id, args.data_dir, out, epochs=args.epochs,
+                         seed=train.DEFAULT_SEED if args.seed is None else args.seed,
+                         calibration=args.calibration, **options)
+    if args.json:
+        _print_json(record)
+    else:
+        print("\n".join(train.iter_record_lines(record)))
+    return 0
