@@ -287,7 +287,7 @@ def msg_buffer(chunk: bytes) -> str:
     return "m-buffer-" + "-".join(f"{b:02x}" for b in chunk)
 
 
-def msg_results(values: "list[float] | tuple[float, ...]", decimals: int = 3) -> str:
+def msg_results(values: list[float] | tuple[float, ...], decimals: int = 3) -> str:
     """``m-results-[v0,v1,...]`` with ``%0.{decimals}f`` per value, like the reference ports."""
     return "m-results-[" + ",".join(f"{v:.{decimals}f}" for v in values) + "]"
 

@@ -22,7 +22,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-
 from harness.errors import ConfigError
 from harness.yamlfile import load_yaml
 

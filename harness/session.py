@@ -39,7 +39,7 @@ class Journal:
 
     def append(self, entry: dict[str, Any]) -> None:
         if self._fh is None:
-            self._fh = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - kept open
+            self._fh = open(self.path, "a", encoding="utf-8")
         self._fh.write(json.dumps(entry, separators=(",", ":")) + "\n")
         self._fh.flush()
         os.fsync(self._fh.fileno())
@@ -112,7 +112,7 @@ class Session:
     def log(self, *lines: str) -> None:
         """Append lines to log.txt, stripped as the runner's logger does, flushed at once."""
         if self._log is None:
-            self._log = open(self.log_path, "a", encoding="utf-8", newline="\n")  # noqa: SIM115
+            self._log = open(self.log_path, "a", encoding="utf-8", newline="\n")
         for line in lines:
             self._log.write(line.strip() + "\n")
         self._log.flush()
@@ -139,7 +139,7 @@ class Session:
     def tap(self, direction: str, data: bytes, when: float) -> None:
         """A transport tap: every byte on the DUT link, both ways, with host time."""
         if self._traffic is None:
-            self._traffic = open(self.path / "traffic.log", "a", encoding="ascii")  # noqa: SIM115
+            self._traffic = open(self.path / "traffic.log", "a", encoding="ascii")
         self._traffic.write(f"{when - self._t0:12.6f} {direction} {_escape(data)}\n")
 
     def flush_traffic(self) -> None:

@@ -183,3 +183,22 @@ def evaluate_demo(
             auc = float(scipy.stats.mannwhitneyu(pos, neg).statistic / (pos.size * neg.size))
         scores.update(ad01_auc=auc, ad01_files=len(rows))
     return DemoScores(**scores)  # type: ignore[arg-type]
+
+
+def demo_subset(root: Path, model: str, count: int) -> Path:
+    """Copy ``count`` files of a demo set into ``root/<model>/`` with their label rows.
+
+    Taken from both ends of the label file, so the ad01 subset holds both labels. Returns
+    ``root``, usable as a dataset path. For quick runs (tests, smoke checks).
+    """
+    src = demo_data_dir() / model
+    dst = Path(root) / model
+    dst.mkdir(parents=True, exist_ok=True)
+    rows = (src / "y_labels.csv").read_text(encoding="utf-8").splitlines()
+    half = count // 2
+    rows = rows[:count - half] + (rows[-half:] if half else [])
+    (dst / "y_labels.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    for row in rows:
+        name = row.split(",")[0]
+        (dst / name).write_bytes((src / name).read_bytes())
+    return Path(root)

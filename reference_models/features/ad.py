@@ -12,6 +12,8 @@ import functools
 
 import numpy as np
 
+from reference_models.features.window import periodic_hann
+
 SAMPLE_RATE = 16000
 N_FFT = 1024
 HOP_LENGTH = 512
@@ -80,13 +82,6 @@ def mel_filterbank(
     return weights
 
 
-@functools.lru_cache(maxsize=2)
-def _periodic_hann(length: int) -> np.ndarray:
-    window = 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(length) / length)
-    window.setflags(write=False)
-    return window
-
-
 def power_spectrogram(y: np.ndarray, pad_mode: str = "constant") -> np.ndarray:
     """Centred |STFT|^2 (n_fft 1024, hop 512, periodic Hann) -> float64 [frames, 513].
 
@@ -98,7 +93,7 @@ def power_spectrogram(y: np.ndarray, pad_mode: str = "constant") -> np.ndarray:
     if x.size < N_FFT:
         return np.zeros((0, N_FFT // 2 + 1))
     frames = np.lib.stride_tricks.sliding_window_view(x, N_FFT)[::HOP_LENGTH]
-    spectrum = np.fft.rfft(frames * _periodic_hann(N_FFT), axis=-1)
+    spectrum = np.fft.rfft(frames * periodic_hann(N_FFT), axis=-1)
     return spectrum.real**2 + spectrum.imag**2
 
 

@@ -13,6 +13,8 @@ import logging
 import numpy as np
 import scipy.fft
 
+from reference_models.features.window import periodic_hann
+
 logger = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16000
@@ -65,13 +67,6 @@ def mel_weight_matrix(
     return weights
 
 
-@functools.lru_cache(maxsize=2)
-def _periodic_hann(length: int) -> np.ndarray:
-    window = 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(length) / length)
-    window.setflags(write=False)
-    return window
-
-
 def normalize_clip(samples: np.ndarray) -> np.ndarray:
     """Peak-normalise by the *signed* maximum and zero-pad/truncate to 16000 samples.
 
@@ -92,7 +87,7 @@ def magnitude_stft(signal: np.ndarray) -> np.ndarray:
     """Framed |rFFT| (480/320/512, periodic Hann, no centring) of a 1-D signal -> [frames, 257]."""
     x = np.asarray(signal, dtype=np.float64)
     frames = np.lib.stride_tricks.sliding_window_view(x, FRAME_LENGTH)[::FRAME_STEP]
-    return np.abs(np.fft.rfft(frames * _periodic_hann(FRAME_LENGTH), n=FFT_LENGTH, axis=-1))
+    return np.abs(np.fft.rfft(frames * periodic_hann(FRAME_LENGTH), n=FFT_LENGTH, axis=-1))
 
 
 def mfcc(samples: np.ndarray) -> np.ndarray:

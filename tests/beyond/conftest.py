@@ -17,7 +17,7 @@ import pytest
 from firmware_interface.sim.model import make_virtual_dut
 from firmware_interface.sim.server import SimServer
 from harness.runner import RunConfig, run_session
-from reference_models.demo import demo_data_dir
+from reference_models.demo import demo_data_dir, demo_subset
 
 JITTER_US = 500.0
 SEED = 3
@@ -35,16 +35,7 @@ class Sessions:
 
 def ad01_subset(root: Path, count: int = 4) -> Path:
     """A dataset root with ``count`` ad01 demo files from both ends (both labels)."""
-    src = demo_data_dir() / "ad01"
-    dst = root / "ad01"
-    dst.mkdir(parents=True)
-    rows = (src / "y_labels.csv").read_text().splitlines()
-    rows = rows[:count // 2] + rows[-(count - count // 2):]
-    (dst / "y_labels.csv").write_text("\n".join(rows) + "\n")
-    for row in rows:
-        name = row.split(",")[0]
-        shutil.copyfile(src / name, dst / name)
-    return root
+    return demo_subset(root, "ad01", count)
 
 
 def run(model: str, mode: str, out: Path, reference_dir: Path, dataset: Path | None = None,

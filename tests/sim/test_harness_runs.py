@@ -20,7 +20,7 @@ from harness import metrics, mlc
 from harness.datasets import Dataset
 from harness.runner import RunConfig, run_session
 from harness.scenarios import TestEntry
-from reference_models.demo import demo_data_dir
+from reference_models.demo import demo_data_dir, demo_subset
 from reference_models.dut_outputs import kws01_results
 from reference_models.registry import resolve_model_file
 from reference_models.runtime import TfliteModel
@@ -29,18 +29,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def subset(tmp_path: Path, model: str, count: int) -> Path:
-    """A dataset root holding the first ``count`` demo files of ``model``."""
-    src = demo_data_dir() / model
-    dst = tmp_path / "data" / model
-    dst.mkdir(parents=True)
-    every = (src / "y_labels.csv").read_text().splitlines()
-    half = count // 2  # from both ends of the file: both labels for ad01
-    rows = every[:count - half] + (every[-half:] if half else [])
-    (dst / "y_labels.csv").write_text("\n".join(rows) + "\n")
-    for row in rows:
-        name = row.split(",")[0]
-        (dst / name).write_bytes((src / name).read_bytes())
-    return tmp_path / "data"
+    """A dataset root holding ``count`` demo files of ``model`` (both ends of the list)."""
+    return demo_subset(tmp_path / "data", model, count)
 
 
 @pytest.fixture
