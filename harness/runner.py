@@ -7,6 +7,7 @@ validity is judged by the DUT's clock and reported with reasons.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -367,26 +368,18 @@ def run_session(config: RunConfig, *, resume: Path | None = None,
     The link is opened first, so a wrong port leaves no empty session folder behind.
     A ``qemu://``/``host://`` port first builds and starts that firmware (stopped at the end).
     """
-    url, stop_firmware = config.port, None
-    if config.port == "qemu" or config.port.startswith(("qemu:", "host://")):
-        from firmware_interface.links import open_firmware_link
+    with contextlib.ExitStack() as stack:  # closes session, link, firmware: in that order
+        url = config.port
+        if config.port == "qemu" or config.port.startswith(("qemu:", "host://")):
+            from firmware_interface.links import open_firmware_link
 
-        url, stop_firmware = open_firmware_link(config.port)
-    try:
+            url, stop_firmware = open_firmware_link(config.port)
+            stack.callback(stop_firmware)
         link = open_link(url, config.baud)
-    except BaseException:
-        if stop_firmware is not None:
-            stop_firmware()
-        raise
-    try:
+        stack.callback(link.close)
         session = Session.reopen(resume) if resume else Session.create(config.output_dir)
-    except BaseException:
-        link.close()
-        if stop_firmware is not None:
-            stop_firmware()
-        raise
-    link.add_tap(session.tap)
-    try:
+        stack.callback(session.close)
+        link.add_tap(session.tap)
         dut = Dut(link, timeouts=timeouts, cmd_buffer=cmd_buffer, chunk_size=chunk_size,
                   on_event=lambda name, text: session.log(f"tinyperf: {name}: {text}"))
         runner_cls: type[Runner] = Runner
@@ -396,8 +389,3 @@ def run_session(config: RunConfig, *, resume: Path | None = None,
             runner_cls = LatencyRunner
         runner = runner_cls(dut, config, session)
         return runner.resume() if resume else runner.start()
-    finally:
-        link.close()
-        session.close()
-        if stop_firmware is not None:
-            stop_firmware()
