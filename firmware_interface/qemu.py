@@ -4,13 +4,16 @@ Launch per ``shared/spec/qemu_dut.md``: pinned to one core (``taskset``), ``-ico
 for a deterministic DUT clock (every guest instruction takes 2^3 = 8 ns of virtual time, so
 ``m-lap-us`` intervals count instructions: 1 µs = 125 instructions), a TCP socket chardev
 with ``server=on,wait=on`` (the boot banner is not lost) and ``nodelay=on`` (fast lockstep
-commands), semihosting enabled so an image may exit cleanly.
+commands), semihosting enabled so an image can exit with a status: the firmware exits with
+main()'s value when start-up fails and with 128 + exception number after printing one
+``tinyperf-fw: fault ...`` line on a fault (``ports/mps2_an386/startup.c``);
+:meth:`QemuFirmware.exit_report` turns that into a sentence for error messages.
 
 :class:`QemuFirmware` is a context manager: it boots the guest (connects once, reads the
 banner up to ``m-ready``, disconnects -- QEMU then listens again and the harness meets a
 booted, quiet DUT as it would a board), hands out ``socket://127.0.0.1:PORT`` and kills QEMU
 on ``close()``, at interpreter exit, or when its optional ``lifetime_s`` watchdog fires
-(a HardFault leaves QEMU running silently, gotcha 9).
+(a firmware built without the semihosting exit would hang silently on a fault, gotcha 9).
 """
 
 from __future__ import annotations
@@ -104,12 +107,14 @@ class QemuFirmware:
         self.url = f"socket://127.0.0.1:{self.port}"
         self.banner: list[str] = []
         self.boot_s = 0.0
-        self.stderr_tail = b""
+        self.output_tail = b""  # QEMU's stdout + stderr: its messages, semihosting output
+        self.returncode: int | None = None
+        self._drain_thread: threading.Thread | None = None
         self.killed_by_watchdog = False
         self._watchdog: threading.Timer | None = None
         self.proc: subprocess.Popen[bytes] | None = subprocess.Popen(
             qemu_command(self.elf, self.port, icount_shift=icount_shift, pin=pin),
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         atexit.register(self.close)
         try:
             t0 = time.monotonic()
@@ -119,7 +124,9 @@ class QemuFirmware:
         except BaseException:
             self.close()
             raise
-        threading.Thread(target=self._drain, daemon=True, name="qemu-stderr").start()
+        self._drain_thread = threading.Thread(target=self._drain, daemon=True,
+                                              name="qemu-output")
+        self._drain_thread.start()
         if lifetime_s is not None:
             self._watchdog = threading.Timer(lifetime_s, self._expire)
             self._watchdog.daemon = True
@@ -128,18 +135,18 @@ class QemuFirmware:
     # -- start-up --------------------------------------------------------------------------------
 
     def _wait_listening(self, timeout_s: float) -> None:
-        assert self.proc is not None and self.proc.stderr is not None
+        assert self.proc is not None and self.proc.stdout is not None
         deadline = time.monotonic() + timeout_s
         seen = b""
         while b"waiting for connection" not in seen:
-            ready, _, _ = select.select([self.proc.stderr], [], [],
+            ready, _, _ = select.select([self.proc.stdout], [], [],
                                         max(deadline - time.monotonic(), 0))
-            chunk = os.read(self.proc.stderr.fileno(), 512) if ready else b""
+            chunk = os.read(self.proc.stdout.fileno(), 512) if ready else b""
             if not chunk:
                 raise FirmwareError(f"QEMU did not start listening within {timeout_s} s: "
                                     f"{seen.decode(errors='replace').strip()}")
             seen += chunk
-        self.stderr_tail = seen[-2000:]
+        self.output_tail = seen[-2000:]
 
     def _boot(self, timeout_s: float) -> list[str]:
         """Connect once so the guest boots, read its banner up to m-ready, disconnect."""
@@ -152,21 +159,23 @@ class QemuFirmware:
                         break
                     data += chunk
         except OSError as exc:
-            raise FirmwareError(f"the QEMU guest did not boot ({exc}); got {data!r}") from None
+            raise FirmwareError(f"the QEMU guest did not boot ({exc}); got {data!r}"
+                                f"{self._exit_suffix()}") from None
         if not data.endswith(READY):
-            raise FirmwareError(f"the QEMU guest closed the link while booting: {data!r}")
+            raise FirmwareError(f"the QEMU guest closed the link while booting: {data!r}"
+                                f"{self._exit_suffix()}")
         return data.decode("latin-1").split("\r\n")[:-1]
 
     def _drain(self) -> None:
         proc = self.proc
-        if proc is None or proc.stderr is None:
+        if proc is None or proc.stdout is None:
             return
         try:
             while True:
-                chunk = os.read(proc.stderr.fileno(), 4096)
+                chunk = os.read(proc.stdout.fileno(), 4096)
                 if not chunk:
                     return
-                self.stderr_tail = (self.stderr_tail + chunk)[-2000:]
+                self.output_tail = (self.output_tail + chunk)[-2000:]
         except (OSError, ValueError):
             return
 
@@ -181,6 +190,31 @@ class QemuFirmware:
     def running(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
+    def _poll(self, wait_s: float = 0.0) -> int | None:
+        if self.proc is not None:
+            try:
+                self.returncode = self.proc.wait(timeout=wait_s) if wait_s else self.proc.poll()
+            except subprocess.TimeoutExpired:
+                self.returncode = None
+        return self.returncode
+
+    def exit_report(self, wait_s: float = 0.0) -> str | None:
+        """Why the guest stopped by itself (semihosting exit), or None if it still runs or
+        was stopped by us. ``wait_s`` gives a just-closed link time to see the exit."""
+        code = self._poll(wait_s)
+        if code is None or code < 0:  # running, or killed by a signal (close(), watchdog)
+            return None
+        # the last output lines (the fault line) may not be read yet: read up to QEMU's EOF
+        if self._drain_thread is not None:
+            self._drain_thread.join(timeout=1.0)
+        elif self.proc is not None:
+            self._drain()
+        return describe_exit(code, self.output_tail.decode("latin-1", errors="replace"))
+
+    def _exit_suffix(self) -> str:
+        report = self.exit_report(wait_s=1.0)
+        return f"; {report}" if report else ""
+
     def close(self) -> None:
         """Kill QEMU (it never exits by itself) and reap it; idempotent, thread safe enough."""
         proc, self.proc = self.proc, None
@@ -191,9 +225,9 @@ class QemuFirmware:
             return
         if proc.poll() is None:
             proc.kill()
-            proc.wait(timeout=10)
-        if proc.stderr is not None:
-            proc.stderr.close()
+        self.returncode = proc.wait(timeout=10)
+        if proc.stdout is not None:
+            proc.stdout.close()
 
     def __enter__(self) -> QemuFirmware:
         return self
@@ -201,6 +235,18 @@ class QemuFirmware:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
+
+
+def describe_exit(code: int, output: str) -> str:
+    """One sentence for a QEMU exit ``code`` (see module docstring) and its output tail."""
+    fault = [ln.strip() for ln in output.splitlines() if ln.startswith("tinyperf-fw: fault")]
+    if code == 0:
+        return "the firmware exited normally (semihosting exit 0)"
+    if code >= 128:
+        detail = fault[-1].removeprefix("tinyperf-fw: ") if fault else "no fault line printed"
+        return f"the firmware crashed: exception {code - 128} ({detail}); QEMU exit code {code}"
+    return (f"the firmware stopped with exit code {code} (main() returned: start-up failed); "
+            f"QEMU output: {output.strip()[-300:]!r}")
 
 
 # -- footprint -----------------------------------------------------------------------------------

@@ -150,6 +150,9 @@ def _write(path: Path, data: bytes) -> Path:
 def set_seeds(seed: int) -> None:
     """Python, numpy and TF seeds plus deterministic TF ops (spec: reproducible builds)."""
     tf = _tf()
+    # fresh layer-name counters: auto names (dense_18) end up in the .tflite tensor names, so
+    # without this a second build in one process differs in bytes though not in weights
+    tf.keras.backend.clear_session()
     tf.keras.utils.set_random_seed(seed)
     try:
         tf.config.experimental.enable_op_determinism()

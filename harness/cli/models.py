@@ -5,8 +5,8 @@
 - ``models evaluate MODEL.tflite|--model-id ID --dataset-path DIR [--labels FILE]``: host
   reference evaluation on the official ``.bin`` layout (:mod:`reference_models.evaluate`).
 - ``models verify SUBMITTED.tflite --model-id ID [--reference PATH]``: closed-division
-  equivalence with the reference model (:mod:`reference_models.verify`); exit 1 when not
-  equivalent.
+  equivalence with the reference model or one of its float companions
+  (:mod:`reference_models.verify`); exit 1 when not equivalent.
 - ``models build kws01|ad01 --data-dir DIR [--epochs N] [--out DIR] [--calibration PATH]``:
   train the reference architecture, int8-quantize, export and evaluate, with a JSON run
   record (:mod:`reference_models.train`; needs the ``train`` extra, i.e. TensorFlow).
@@ -294,20 +294,33 @@ def format_verify(report: Any) -> str:
     return "\n".join(lines)
 
 
+def reference_artifacts(model_id: str) -> list[str]:
+    """``model_id`` followed by the registry ids of its float companions."""
+    from reference_models import registry
+
+    registry.get_model(model_id)  # unknown ids fail here with the list of known ones
+    return [model_id] + [m for m in registry.model_ids()
+                         if registry.get_model(m).companion_of == model_id]
+
+
 def handle_verify(args: argparse.Namespace) -> int:
     """Compare a submitted model with the reference; exit 1 when not equivalent."""
     from reference_models import registry, verify
 
     if args.model_id is None and args.reference is None:
         raise ConfigError("give --model-id (registry reference) or --reference PATH")
-    reference = (registry.resolve_model_file(args.model_id, args.reference)
-                 if args.model_id is not None else args.reference)
+    if args.reference is not None:
+        references = [registry.resolve_model_file(args.model_id, args.reference)
+                      if args.model_id is not None else args.reference]
+    else:  # the int8 reference and its published float companions (see verify_any)
+        references = [registry.resolve_model_file(mid)
+                      for mid in reference_artifacts(args.model_id)]
     if not Path(args.submitted).is_file():
         raise ConfigError("submitted model file not found", path=args.submitted)
     tolerance = verify.DEFAULT_TOLERANCE if args.tolerance is None else args.tolerance
     if tolerance < 0:
         raise ConfigError("must be >= 0", key="--tolerance")
-    report = verify.verify(args.submitted, reference, tolerance)
+    report = verify.verify_any(args.submitted, references, tolerance)
     if args.json:
         _print_json(report.as_dict())
     else:

@@ -66,22 +66,28 @@ def kws_build(tmp_path_factory: pytest.TempPathFactory) -> dict:
                        overrides=KWS_OVERRIDES)
 
 
-@pytest.fixture(scope="module")
-def ad_build(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    from reference_models import train
+def _toycar(root: Path, train_per_id: int, test_per_kind: int) -> Path:
+    """A DCASE-like ``dev_data/ToyCar/{train,test}`` tree of synthetic machine sounds."""
     from reference_models.synth import machine
 
-    root = tmp_path_factory.mktemp("ad")
     toycar = root / "dev_data" / "ToyCar"
     rng = np.random.default_rng(SEED)
     for mid in AD_IDS:
-        for k in range(AD_TRAIN_PER_ID):
+        for k in range(train_per_id):
             _wav(toycar / "train" / f"normal_id_{mid:02d}_{k:08d}.wav",
                  machine.synth_machine_clip(mid, False, rng))
         for kind in ("normal", "anomaly"):
-            for k in range(AD_TEST_PER_KIND):
+            for k in range(test_per_kind):
                 _wav(toycar / "test" / f"{kind}_id_{mid:02d}_{k:08d}.wav",
                      machine.synth_machine_clip(mid, kind == "anomaly", rng))
+    return root
+
+
+@pytest.fixture(scope="module")
+def ad_build(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    from reference_models import train
+
+    root = _toycar(tmp_path_factory.mktemp("ad"), AD_TRAIN_PER_ID, AD_TEST_PER_KIND)
     return train.build("ad01", root, root / "out", epochs=AD_EPOCHS, seed=SEED,
                        overrides=AD_OVERRIDES)
 
@@ -195,3 +201,33 @@ def test_ad01_export_and_record(ad_build: dict) -> None:
         assert cal["files"] == 3 * len(AD_IDS)
     assert cal["vectors"] == cal["files"] * 196
     assert ad_build["dataset"]["train_vectors"] == len(AD_IDS) * AD_TRAIN_PER_ID * 196
+
+
+def test_cli_build_legacy_fold_is_reproducible(tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """``tinyperf models build ad01 --legacy-fold`` twice with one seed: identical files.
+
+    The legacy rule drops each Dense bias from the folded model (reference ``02_convert.py``);
+    the record says which rule ran. Byte-identical files need fresh Keras name counters
+    (``train.set_seeds``): auto layer names end up in the tensor names.
+    """
+    from harness.cli.main import main
+
+    root = _toycar(tmp_path, 3, 1)
+    records = []
+    for run in ("a", "b"):
+        args = ["models", "build", "ad01", "--data-dir", str(root), "--epochs", "2",
+                "--seed", str(SEED), "--legacy-fold", "--max-calibration", "300",
+                "--out", str(tmp_path / run), "--json"]
+        assert main(args) == 0
+        records.append(json.loads(capsys.readouterr().out))
+    a, b = records
+    assert a["bn_fold"].startswith("legacy")
+    assert a["calibration"]["vectors"] == 300
+    for name in ("fp32_tflite", "int8_tflite"):
+        assert a["files"][name]["sha256"] == b["files"][name]["sha256"], name
+    # the dropped Dense biases are still their initial zeros: BN subtracts the batch mean, so
+    # a bias in front of it gets zero gradient. Hence the legacy rule is harmless in practice.
+    assert a["metrics"]["fold_max_abs_output_diff"] < 1e-3
+    assert main(["models", "build", "kws01", "--data-dir", str(root), "--legacy-fold"]) == 2
+    assert "ad01 only" in capsys.readouterr().err

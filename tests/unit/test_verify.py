@@ -160,3 +160,26 @@ def test_report_is_json_data(reference_dir: Path, tmp_path: Path) -> None:
 def test_negative_tolerance(reference_dir: Path) -> None:
     with pytest.raises(ValueError, match="tolerance"):
         vf.verify(reference_dir / KWS, reference_dir / KWS, tolerance=-1)
+
+
+def test_verify_any_matches_the_first_equivalent_artifact(reference_dir: Path,
+                                                          tmp_path: Path) -> None:
+    pruned = _patched_weights(reference_dir / KWS, tmp_path / "pruned.tflite", 4, np.zeros_like)
+    # the reference is equivalent to the second artifact only: note names the first
+    report = vf.verify_any(reference_dir / KWS, [pruned, reference_dir / KWS])
+    assert report.equivalent and report.reference.endswith(KWS)
+    assert "not within tolerance of" in report.notes[-1] and str(pruned) in report.notes[-1]
+    # equivalent to the first: no extra note
+    first = vf.verify_any(reference_dir / KWS, [reference_dir / KWS, pruned])
+    assert first.equivalent and first.notes == ()
+
+
+def test_verify_any_reports_the_closest_reference(reference_dir: Path, tmp_path: Path) -> None:
+    pruned = _patched_weights(reference_dir / KWS, tmp_path / "pruned.tflite", 4, np.zeros_like)
+    report = vf.verify_any(pruned, [reference_dir / AD, reference_dir / KWS])
+    assert not report.equivalent
+    assert report.reference.endswith(KWS)  # one weight failure, vs a different graph
+    assert [w.op_index for w in report.weight_failures] == [4]
+    assert "also not equivalent to" in report.notes[-1]
+    with pytest.raises(ValueError, match="no reference"):
+        vf.verify_any(pruned, [])

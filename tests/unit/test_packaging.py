@@ -1,0 +1,45 @@
+"""The wheel carries everything a pip-installed tinyperf needs at run time.
+
+``tinyperf firmware build`` and ``qemu://``/``host://`` links compile the C sources from the
+installed ``firmware_interface`` package, the demo runs read the committed demo data, and the
+checker loads its YAML rules: all of it must be package data, not only present in a checkout.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+_C_SUFFIXES = {".c", ".h", ".ld", ".def"}
+
+
+def _runtime_files() -> set[str]:
+    fw = REPO / "firmware_interface"
+    files = {p for p in fw.rglob("*") if p.is_file() and p.suffix in _C_SUFFIXES
+             and "build" not in p.relative_to(fw).parts}
+    files |= {fw / "Makefile", REPO / "rules" / "README.md"}
+    files |= set((REPO / "rules" / "data").glob("*.yaml"))
+    files |= set((REPO / "reference_models" / "demo_data").rglob("*.bin"))
+    files |= set((REPO / "reference_models" / "demo_data").rglob("*.csv"))
+    files.add(REPO / "reference_models" / "registry.yaml")
+    return {str(p.relative_to(REPO)) for p in files}
+
+
+@pytest.mark.timeout(300)
+def test_wheel_contains_firmware_sources_rules_and_demo_data(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(tmp_path), str(REPO)], capture_output=True, text=True, timeout=280)
+    if proc.returncode != 0:
+        pytest.fail(f"pip wheel failed:\n{proc.stdout}\n{proc.stderr}")
+    [wheel] = tmp_path.glob("tinyperf-*.whl")
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+    missing = sorted(_runtime_files() - names)
+    assert not missing, f"not in the wheel: {missing}"
+    assert not [n for n in names if "/build/" in n or n.endswith((".o", ".elf"))]
