@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from reference_models import quantize
 from harness.errors import ModelError
+from reference_models import quantize
 from reference_models.tflite_info import ModelInfo, Operator, dequantized_values, read_model
 
 _ACTIVATIONS = {"NONE": None, "RELU": "relu", "RELU6": "relu6"}

@@ -291,11 +291,10 @@ def verify_any(submitted: str | Path, references: list[str | Path],
                 skipped = ", ".join(r.reference for r in reports[:k])
                 note = (f"equivalent to {report.reference}; not within tolerance of {skipped} "
                         f"(quantizing already-quantized companion weights adds a rounding step)")
-                report = dataclasses.replace(report, notes=report.notes + (note,))
+                report = dataclasses.replace(report, notes=(*report.notes, note))
             return report
     best = min(reports, key=_badness)
     if len(reports) > 1:
         others = ", ".join(r.reference for r in reports if r is not best)
-        best = dataclasses.replace(best, notes=best.notes + (
-            f"also not equivalent to {others}; the closest reference is shown",))
+        best = dataclasses.replace(best, notes=(*best.notes, f"also not equivalent to {others}; the closest reference is shown"))
     return best
