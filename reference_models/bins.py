@@ -19,7 +19,6 @@ import numpy as np
 
 from harness.errors import DatasetError
 
-
 #: kws01 class order (spec §1.1): model output index = y_labels label = ``.bin`` name suffix.
 KWS_LABELS: tuple[str, ...] = (
     "down", "go", "left", "no", "off", "on", "right", "stop", "up", "yes", "silence", "unknown",

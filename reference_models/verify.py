@@ -296,5 +296,6 @@ def verify_any(submitted: str | Path, references: list[str | Path],
     best = min(reports, key=_badness)
     if len(reports) > 1:
         others = ", ".join(r.reference for r in reports if r is not best)
-        best = dataclasses.replace(best, notes=(*best.notes, f"also not equivalent to {others}; the closest reference is shown"))
+        note = f"also not equivalent to {others}; the closest reference is shown"
+        best = dataclasses.replace(best, notes=(*best.notes, note))
     return best
