@@ -4,8 +4,9 @@ The build helpers here are shared with :mod:`firmware_interface.qemu`:
 
 - :func:`cache_dir` -- ``$TINYPERF_FIRMWARE_DIR`` or ``~/.cache/tinyperf/firmware``; never the
   source tree's ``firmware_interface/build`` (other checkouts and the test suite share it);
-- :func:`ad01_model_source` -- exports the verified ad01 ``.tflite`` to C once (the file is
-  rewritten only when its text changes, so ``make`` does not rebuild needlessly);
+- :func:`ad01_model_source` / :func:`kws01_model_source` -- export the verified ``.tflite`` to
+  C once (the file is rewritten only when its text changes, so ``make`` does not rebuild
+  needlessly);
 - :func:`run_make` -- ``make -C firmware_interface BUILD=<cache> target VAR=...``; make's own
   dependency tracking is the "build if needed".
 
@@ -28,7 +29,8 @@ from harness.errors import ConformanceError
 SOURCE = Path(__file__).resolve().parent
 ENV_FIRMWARE_DIR = "TINYPERF_FIRMWARE_DIR"
 DEFAULT_CACHE = Path("~/.cache/tinyperf/firmware")
-MODELS = ("ad01", "standin")
+#: Runtimes both the host and the QEMU builds link (``standin``: no model, fixed outputs).
+MODELS = ("ad01", "kws01", "standin")
 LINK_TIMEOUT_S = 10.0
 MAKE_TIMEOUT_S = 300.0
 
@@ -74,15 +76,7 @@ def run_make(build: Path, *targets: str, **variables: str) -> str:
     return proc.stdout
 
 
-def ad01_model_source(build: Path, tflite: str | Path | None = None,
-                      reference_dir: str | Path | None = None) -> Path:
-    """``build/ad01_model_data.c`` from the ad01 ``.tflite`` (registry-verified unless given)."""
-    from firmware_interface.export_fc import read_model, to_c
-    from reference_models.registry import resolve_model_file
-
-    path = resolve_model_file("ad01", tflite, reference_dir=reference_dir)
-    text = to_c(read_model(path), "ad01_model", path.name)
-    out = build / "ad01_model_data.c"
+def _write_if_changed(out: Path, text: str) -> Path:
     if not out.is_file() or out.read_text() != text:
         tmp = out.with_suffix(".c.tmp")
         tmp.write_text(text)
@@ -90,9 +84,31 @@ def ad01_model_source(build: Path, tflite: str | Path | None = None,
     return out
 
 
-def _check_model(model: str) -> None:
-    if model not in MODELS:
-        raise FirmwareError(f"unknown firmware model {model!r} (known: {', '.join(MODELS)})")
+def ad01_model_source(build: Path, tflite: str | Path | None = None,
+                      reference_dir: str | Path | None = None) -> Path:
+    """``build/ad01_model_data.c`` from the ad01 ``.tflite`` (registry-verified unless given)."""
+    from firmware_interface.export_fc import read_model, to_c
+    from reference_models.registry import resolve_model_file
+
+    path = resolve_model_file("ad01", tflite, reference_dir=reference_dir)
+    return _write_if_changed(build / "ad01_model_data.c",
+                             to_c(read_model(path), "ad01_model", path.name))
+
+
+def kws01_model_source(build: Path, tflite: str | Path | None = None,
+                       reference_dir: str | Path | None = None) -> Path:
+    """``build/kws01_model_data.c`` from the kws01 ``.tflite`` (registry-verified unless given)."""
+    from firmware_interface.export_kws import read_model, to_c
+    from reference_models.registry import resolve_model_file
+
+    path = resolve_model_file("kws01", tflite, reference_dir=reference_dir)
+    return _write_if_changed(build / "kws01_model_data.c",
+                             to_c(read_model(path), "kws01_model", path.name))
+
+
+def _check_model(model: str, known: tuple[str, ...] = MODELS) -> None:
+    if model not in known:
+        raise FirmwareError(f"unknown firmware model {model!r} (known: {', '.join(known)})")
 
 
 def build_host(model: str = "ad01", build_dir: str | Path | None = None, *,
@@ -106,6 +122,10 @@ def build_host(model: str = "ad01", build_dir: str | Path | None = None, *,
         source = ad01_model_source(build, tflite, reference_dir)
         run_make(build, "host-ad01", AD01_MODEL_C=str(source))
         return build / "host" / "tinyperf-dut-ad01"
+    if model == "kws01":
+        source = kws01_model_source(build, tflite, reference_dir)
+        run_make(build, "host-kws01", KWS01_MODEL_C=str(source))
+        return build / "host" / "tinyperf-dut-kws01"
     run_make(build, "host")
     return build / "host" / "tinyperf-dut"
 

@@ -37,6 +37,7 @@ from firmware_interface.host import (
     _require,
     ad01_model_source,
     cache_dir,
+    kws01_model_source,
     run_make,
 )
 
@@ -69,6 +70,10 @@ def build_qemu(model: str = "ad01", build_dir: str | Path | None = None, *,
         source = ad01_model_source(build, tflite, reference_dir)
         run_make(build, "qemu-ad01", AD01_MODEL_C=str(source), **variables)
         return build / "qemu" / f"{name}-ad01.elf"
+    if model == "kws01":
+        source = kws01_model_source(build, tflite, reference_dir)
+        run_make(build, "qemu-kws01", KWS01_MODEL_C=str(source), **variables)
+        return build / "qemu" / f"{name}-kws01.elf"
     run_make(build, "qemu", **variables)
     return build / "qemu" / f"{name}.elf"
 

@@ -209,6 +209,13 @@ def model_ids() -> tuple[str, ...]:
     return tuple(_packaged_registry())
 
 
+def reference_artifacts(model_id: str) -> list[str]:
+    """``model_id`` followed by the ids of its float companions (``models verify`` accepts a
+    model equivalent to any of them; see :func:`reference_models.verify.verify_any`)."""
+    get_model(model_id)  # unknown ids fail here with the list of known ones
+    return [model_id] + [m for m in model_ids() if get_model(m).companion_of == model_id]
+
+
 def get_model(model_id: str) -> ModelSpec:
     """The registry entry for ``model_id``; ``ModelError`` listing the known ids otherwise."""
     registry = _packaged_registry()

@@ -266,7 +266,7 @@ def hygiene_flag(ctx: Context, rule: Rule) -> Iterable[Hit]:
 
 
 def _register_results() -> None:
-    from rules import checks_results  # noqa: F401  (registers the result kinds)
+    from rules import checks_results, checks_sww  # noqa: F401  (registers the result kinds)
 
 
 _register_results()

@@ -14,7 +14,9 @@ from rules.context import BenchFigures, Context, Hit
 from rules.ruleset import Rule
 from submissions.recompute import Figure
 
-_OFFICIAL = {"median": "median", "energy": "energy", "top1": "top1", "auc": "auc"}
+_OFFICIAL = {"median": "median", "energy": "energy", "top1": "top1", "auc": "auc",
+             "sww_power": "sww_power"}
+_SHOWN = {"energy": "median energy", "sww_power": "'Power : ... mW'"}
 
 
 def _metric(ctx: Context, bench_name: str) -> str:
@@ -51,6 +53,8 @@ def claim_parsed(ctx: Context, rule: Rule) -> Iterable[Hit]:
         figure = rule.params["figure"]
         if figure == "target_metric":
             figure = _metric(ctx, bench.name)
+        if ctx.canonical(bench.name) == "sww":  # sww: its own line (e.g. "Power : x mW")
+            figure = rule.params.get("sww_figure", figure)
         if figure not in _OFFICIAL:
             continue
         text = run.claims.official.get(_OFFICIAL[figure])
@@ -59,7 +63,7 @@ def claim_parsed(ctx: Context, rule: Rule) -> Iterable[Hit]:
         except ValueError:
             text = None
         if text is None:
-            yield Hit(f"{run.rel}/results.txt", {"figure": figure}, key=key,
+            yield Hit(f"{run.rel}/results.txt", {"figure": _SHOWN.get(figure, figure)}, key=key,
                       evidence=f"official pattern for {figure} matched nothing parsable")
 
 
@@ -85,23 +89,29 @@ def claim_positive(ctx: Context, rule: Rule) -> Iterable[Hit]:
 def figure_recomputed(ctx: Context, rule: Rule) -> Iterable[Hit]:
     for bench, run, key in ctx.modes(rule, rule.params["mode"]):
         fig = _figure(ctx, bench, rule.params["figure"])
-        if fig is None or (fig.claimed is None and fig.recomputed is None):
-            continue
-        ev = f"source: {fig.source or 'none'}; tolerance ±{fig.tolerance:.6g}"
-        if fig.unverifiable:
-            if fig.claimed is not None:
-                yield Hit(run.rel, {"detail": f"claim not verifiable: {fig.name} "
-                                              f"{fig.claimed} ({fig.unverifiable})"},
-                          key=key, severity=rule.params.get("unverifiable_severity", "warning"))
-            continue
-        for problem in fig.problems:
-            yield Hit(run.rel, {"detail": f"{fig.name}: {problem}"}, key=key, evidence=ev)
-        if fig.agrees is False:
-            yield Hit(run.rel, {"detail": f"claimed {fig.name} {fig.claimed} but raw data "
-                                          f"gives {fig.recomputed:.6g}"}, key=key, evidence=ev)
-        elif fig.claimed is None and fig.recomputed is not None:
-            yield Hit(run.rel, {"detail": f"no {fig.name} claimed; raw data gives "
-                                          f"{fig.recomputed:.6g}"}, key=key, evidence=ev)
+        if fig is not None:
+            yield from figure_hits(fig, run.rel, key, rule)
+
+
+def figure_hits(fig: Figure, rel: str, key: Any, rule: Rule) -> Iterable[Hit]:
+    """Claim vs recomputation of one figure: problems, disagreement, not verifiable."""
+    if fig.claimed is None and fig.recomputed is None:
+        return
+    ev = f"source: {fig.source or 'none'}; tolerance ±{fig.tolerance:.6g}"
+    if fig.unverifiable:
+        if fig.claimed is not None:
+            yield Hit(rel, {"detail": f"claim not verifiable: {fig.name} "
+                                      f"{fig.claimed} ({fig.unverifiable})"},
+                      key=key, severity=rule.params.get("unverifiable_severity", "warning"))
+        return
+    for problem in fig.problems:
+        yield Hit(rel, {"detail": f"{fig.name}: {problem}"}, key=key, evidence=ev)
+    if fig.agrees is False:
+        yield Hit(rel, {"detail": f"claimed {fig.name} {fig.claimed} but raw data "
+                                  f"gives {fig.recomputed:.6g}"}, key=key, evidence=ev)
+    elif fig.claimed is None and fig.recomputed is not None:
+        yield Hit(rel, {"detail": f"no {fig.name} claimed; raw data gives "
+                                  f"{fig.recomputed:.6g}"}, key=key, evidence=ev)
 
 
 @kind("label_set_equal")
@@ -152,11 +162,11 @@ def _windows(ctx: Context, bench: Any, mode: str) -> tuple[list[dict[str, Any]],
 
 @kind("window_count")
 def window_count(ctx: Context, rule: Rule) -> Iterable[Hit]:
-    expected = ctx.settings["windows"]
     for bench, run, key in ctx.modes(rule, rule.params["mode"]):
-        if ctx.canonical(bench.name) == "sww":
-            continue
         windows, where = _windows(ctx, bench, run.name)
+        # sww: one stream, so one energy window (and no performance windows at all)
+        expected = ctx.settings["sww_windows" if ctx.canonical(bench.name) == "sww"
+                                else "windows"]
         if windows and len(windows) != expected:
             yield Hit(run.rel, {"count": len(windows), "expected": expected, "where": where},
                       key=key)

@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rules.ruleset import Rule
+from submissions.equivalence import ModelVerdict
 from submissions.model import Benchmark, ModeRun, Submitter, System, Tree
 from submissions.recompute import Figure, Scored
+from submissions.sww import SwwFigures
 
 Key = tuple[str | None, ...]
 
@@ -38,6 +40,7 @@ class BenchFigures:
     auc: Figure | None = None
     scored: Scored | None = None
     json_errors: list[str] = field(default_factory=list)
+    sww: SwwFigures | None = None
 
     def target_metric(self, metric: str) -> Figure | None:
         return self.auc if metric == "auc" else self.top1
@@ -50,6 +53,7 @@ class Context:
     settings: dict[str, Any]
     figures: dict[str, BenchFigures]
     division: str | None = None
+    models: list[ModelVerdict] = field(default_factory=list)
 
     def submitters(self) -> list[Submitter]:
         return [s for s in self.tree.submitters if s.division == self.division]
@@ -70,8 +74,9 @@ class Context:
         for sub in self.submitters():
             for system in sub.systems.values():
                 for bench in system.benchmarks.values():
-                    if "benchmarks" in scope and self.canonical(bench.name) not in \
-                            scope["benchmarks"]:
+                    name = self.canonical(bench.name)
+                    if ("benchmarks" in scope and name not in scope["benchmarks"]) or \
+                            name in scope.get("skip_benchmarks", []):
                         continue
                     yield sub, system, bench, (sub.division, sub.name, system.name, bench.name)
 

@@ -17,7 +17,7 @@ from rules.checks import KINDS
 from rules.context import BenchFigures, Context, Key
 from rules.ruleset import Rule, RuleSet
 from rules.schema import fill
-from submissions import recompute
+from submissions import equivalence, recompute, sww
 from submissions.model import Tree, shown
 
 
@@ -45,6 +45,7 @@ class ResultRow:
     target: str
     valid: bool
     reason: str
+    extra: dict[str, str] = field(default_factory=dict)  # sww: FalsePositives, ... (CSV)
 
 
 @dataclass
@@ -89,6 +90,12 @@ def recompute_tree(tree: Tree, ctx_settings: dict[str, Any],
     for _sub, _sys, bench in tree.benchmarks():
         setting = ctx_settings["benchmarks"].get(aliases.get(bench.name, bench.name)) or {}
         figs = BenchFigures()
+        if setting.get("metric") == "fps_fns":  # sww: one stream, its own figures
+            if (run := bench.modes.get("energy")) is not None:
+                figs.energy = recompute.energy(run, None)
+            figs.sww = sww.recompute(bench, figs.energy)
+            figures[bench.rel] = figs
+            continue
         if (run := bench.modes.get("performance")) is not None:
             figs.throughput = recompute.performance(run)
             figs.json_errors = recompute.json_errors(run)
@@ -113,8 +120,9 @@ def check(tree: Tree, ruleset: RuleSet, ref_dir: Path | None = None,
     figures = recompute_tree(tree, ruleset.settings, labels)
     report = Report(tree.label, ruleset.version)
     waived = set(waive)
+    models = check_models(tree, ruleset, ref_dir)
     for division in [None, *ruleset.settings["divisions"]]:
-        ctx = Context(tree, ruleset.version, ruleset.settings, figures, division)
+        ctx = Context(tree, ruleset.version, ruleset.settings, figures, division, models)
         rules = ruleset.for_division(division) if division else {r.id: r for r in ruleset.rules}
         for rule in rules.values():
             if rule.enabled:
@@ -126,6 +134,23 @@ def check(tree: Tree, ruleset: RuleSet, ref_dir: Path | None = None,
             if system.json is not None and isinstance(system.json.value, dict):
                 report.systems[f"{sub.division}/{sub.name}/{system.name}"] = system.json.value
     return report
+
+
+def check_models(tree: Tree, ruleset: RuleSet, ref_dir: Path | None
+                 ) -> list[equivalence.ModelVerdict]:
+    """Model files of the divisions a model rule applies to, verified against the reference."""
+    divisions = set()
+    for rule in ruleset.rules:
+        if rule.kind == "model_equivalent":
+            for div in ruleset.settings["divisions"]:
+                r = ruleset.for_division(div)[rule.id]
+                if r.enabled and div in r.scope.get("divisions", [div]):
+                    divisions.add(div)
+    files = [f for f in equivalence.find_models(tree, ruleset.settings)
+             if f.division in divisions]
+    cfg = ruleset.settings.get("model_files") or {}
+    return equivalence.verify_models(files, tree.root, ref_dir, cfg.get("max_bytes", 0),
+                                     cfg.get("max_files", 0))
 
 
 def _run(rule: Rule, ctx: Context, waived: set[str]) -> list[Finding]:
@@ -148,6 +173,9 @@ def _rows(tree: Tree, ruleset: RuleSet, figures: dict[str, BenchFigures],
         figs = figures.get(bench.rel, BenchFigures())
         setting = ruleset.settings["benchmarks"].get(aliases.get(bench.name, bench.name)) or {}
         key = (sub.division, sub.name, system.name, bench.name)
+        if figs.sww is not None or setting.get("metric") == "fps_fns":
+            rows += _sww_rows(ruleset, figs, key, findings)
+            continue
         for mode in ("accuracy", "performance", "energy"):
             if mode not in bench.modes and mode not in setting.get("required", []):
                 continue
@@ -165,6 +193,47 @@ def _rows(tree: Tree, ruleset: RuleSet, figures: dict[str, BenchFigures],
                                   or ("raw data absent: claim not verifiable"
                                       if fig is not None and fig.unverifiable else "ok")))
     return rows
+
+
+def _sww_rows(ruleset: RuleSet, figs: BenchFigures, key: Key,
+              findings: list[Finding]) -> list[ResultRow]:
+    """sww: F1 ("accuracy"), estimated throughput and power (mW) of the folder read."""
+    s = figs.sww
+    errors = [f for f in findings if f.severity == "error" and not f.waived
+              and _affects(f.key, key)]
+    reason = "; ".join(f"{f.rule_id}: {f.message}" for f in errors[:3])
+    if s is None:
+        return [ResultRow(*(shown(str(k)) for k in key), "performance", None, None, "inf./sec.",
+                          "", False, reason or "no energy/ or performance/ folder")]
+    target = "none (open)" if key[0] == "open" else _sww_target(ruleset, key[0] or "")
+    rows = []
+    for mode, fig, unit in (("accuracy", s.f1, "F1"), ("performance", s.throughput, "inf./sec."),
+                            ("energy", s.power, "mW")):
+        if mode == "energy" and s.folder != "energy":
+            continue
+        mode_errors = [f for f in errors if _affects(f.key, (*key, mode))]
+        why = "; ".join(f"{f.rule_id}: {f.message}" for f in mode_errors[:3])
+        unverifiable = fig.unverifiable if fig.claimed is not None else None
+        rows.append(ResultRow(*(shown(str(k)) for k in key), mode, fig.claimed, fig.recomputed,
+                              unit, target if mode == "accuracy" else "", not mode_errors,
+                              why or ("raw data absent: claim not verifiable"
+                                      if unverifiable else "ok")))
+    claims = s.tp.claimed, s.fn.claimed, s.duty_cycle.claimed
+    rows[0].extra = {"FalsePositives": _int_text(s.fp.claimed),
+                     "FalseNegatives": _int_text(s.fn.claimed),
+                     "DutyCycle": "" if claims[2] is None else repr(claims[2])}
+    return rows
+
+
+def _int_text(value: float | None) -> str:
+    return "" if value is None else str(int(value))
+
+
+def _sww_target(ruleset: RuleSet, division: str) -> str:
+    for rule in ruleset.for_division(division).values():
+        if rule.kind == "sww_limits" and rule.enabled and rule.severity == "error":
+            return f"FP <= {rule.params['max_fp']}, FN <= {rule.params['max_fn']}"
+    return ""
 
 
 def _affects(finding_key: Key, row_key: Key) -> bool:

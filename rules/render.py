@@ -2,7 +2,8 @@
 
 The CSV has the official checker's columns (submission_rules.md 6.4): one row per
 benchmark whose every result is valid, every field quoted; FalsePositives,
-FalseNegatives and DutyCycle are added from v1.3 on.
+FalseNegatives and DutyCycle are added from v1.3 on (filled for sww only, whose
+Accuracy is F1 and whose Power is the stream's average power in mW).
 """
 
 from __future__ import annotations
@@ -59,8 +60,12 @@ def text(report: Report) -> str:
         if f.evidence:
             lines.append(f"          evidence: {f.evidence}")
     valid = sum(r.valid for r in report.rows)
-    lines += ["", f"Verdict: {'VALID' if report.ok else 'NOT VALID'} "
-                  f"({valid}/{len(report.rows)} results valid)"]
+    if not report.rows:
+        lines += ["", "Verdict: NO RESULTS FOUND (is this a round, division or submitter "
+                      "folder?)"]
+    else:
+        lines += ["", f"Verdict: {'VALID' if report.ok else 'NOT VALID'} "
+                      f"({valid}/{len(report.rows)} results valid)"]
     return "\n".join(lines) + "\n"
 
 
@@ -74,9 +79,15 @@ def _field(value: Any) -> str:
     return str(value)
 
 
-def summary_csv(report: Report) -> str:
-    """The official summary CSV (rows only for benchmarks whose results are all valid)."""
-    columns = CSV_COLUMNS + (SWW_COLUMNS if report.version >= "v1.3" else [])
+def _csv_columns(report: Report) -> list[str]:
+    return CSV_COLUMNS + (SWW_COLUMNS if report.version >= "v1.3" else [])
+
+
+def summary_csv(report: Report, columns: list[str] | None = None) -> str:
+    """The official summary CSV (rows only for benchmarks whose results are all valid).
+
+    ``columns`` overrides the version's column list (one CSV for several rounds)."""
+    columns = columns or _csv_columns(report)
     out = io.StringIO()
     out.write(",".join(columns) + "\n")
     writer = csv.writer(out, quoting=csv.QUOTE_ALL, lineterminator="\n")
@@ -89,12 +100,15 @@ def summary_csv(report: Report) -> str:
         sysjson = report.systems.get(f"{div}/{sub}/{system}", {})
         perf, acc, energy = modes["performance"], modes.get("accuracy"), modes.get("energy")
         power = energy.claimed if energy and energy.claimed else 0
+        sww = acc is not None and acc.unit == "F1"  # sww: F1, power in mW, FP/FN/duty cycle
         row = {"Organization": sub, "Availability": str(sysjson.get("Status", "")).lower(),
                "Division": div, "SystemDesc": system, "Model": bench, "MlperfModel": bench,
                "Result": repr(perf.claimed), "ResultUnit": "inf./sec.",
                "Accuracy": repr(acc.claimed) if acc and acc.claimed is not None else "",
                "HasPower": str(bool(power)), "Power": repr(power) if power else "0",
-               "PowerUnit": "uJ/inf."}
+               "PowerUnit": "mW" if sww else "uJ/inf."}
+        if sww and acc is not None:
+            row.update(acc.extra)
         for col, key in _SYSTEM_KEYS.items():
             row[col] = _field(sysjson.get(key))
         writer.writerow([row.get(c, "") for c in columns])
@@ -102,3 +116,17 @@ def summary_csv(report: Report) -> str:
 
 
 RENDERERS = {"text": text, "json": to_json, "csv": summary_csv}
+
+
+def render_many(reports: list[Report], fmt: str) -> str:
+    """One report as :data:`RENDERERS` does; several (a folder of rounds): text reports one
+    after the other, a JSON list, or one CSV with a single header line."""
+    if len(reports) == 1:
+        return RENDERERS[fmt](reports[0])
+    if fmt == "json":
+        return json.dumps([r.as_dict() for r in reports], indent=2, default=str) + "\n"
+    if fmt == "csv":  # v1.3+ has the sww columns: every round's rows get the widest list
+        columns = max((_csv_columns(r) for r in reports), key=len)
+        parts = [summary_csv(r, columns) for r in reports]
+        return parts[0] + "".join(p.split("\n", 1)[1] for p in parts[1:])
+    return "\n".join(RENDERERS[fmt](r) for r in reports)

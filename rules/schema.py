@@ -19,7 +19,7 @@ TOP_KEYS = {"spec", "version", "extends", "settings", "rules", "overrides", "div
 RULE_KEYS = {"id", "kind", "severity", "title", "message", "ref", "params", "scope", "enabled"}
 REQUIRED = {"id", "kind", "severity", "title", "message", "ref"}
 OVERRIDE_KEYS = {"severity", "enabled", "params", "message"}
-SCOPE_KEYS = {"divisions", "benchmarks", "modes"}
+SCOPE_KEYS = {"divisions", "benchmarks", "skip_benchmarks", "modes"}
 
 
 class RuleSetError(ConformanceError):

@@ -22,6 +22,23 @@ OFFICIAL = {
     "median": (re.compile(r".* Median throughput is\s+([\d\.]+) inf\./sec\..*"), "match"),
     "energy": (re.compile(r"Median energy cost is ([\d\.]+) uJ/inf"), "search"),
 }
+#: The official sww patterns (SC:974-1021), all ``re.search``; a tuple of keys per group.
+OFFICIAL_SWW = {
+    ("sww_tp", "sww_fn", "sww_fp"): re.compile(
+        r"Accuracy: ([\d]+) True positives, ([\d]+) False negatives, ([\d]+) False positives"),
+    ("sww_duty",): re.compile(r"Average duty cycle:\s*([\d\.]+)"),
+    ("sww_throughput",): re.compile(r"Estimated throughput:\s*([\d\.]+) inf\./sec\..*"),
+    ("sww_power",): re.compile(r"Power\s+: ([\d\.]+) mW.*"),
+}
+
+# sww results.txt (protocol.md 7.5); numbers in Python's ``{:1.5}`` general format, which
+# switches to exponent notation below 1e-4 and from 1e5 up (``1.2345e-05``).
+_NUM = r"([0-9.]+(?:e[+-]?\d+)?|inf|nan)"
+_RE_SWW_ACC = re.compile(r"^Accuracy: (\d+) True positives, (\d+) False negatives, "
+                         r"(\d+) False positives$")
+_RE_SWW_DUTY = re.compile(rf"^Average duty cycle: {_NUM}$")
+_RE_SWW_PERIOD = re.compile(rf"^Average period: {_NUM} s$")
+_RE_SWW_TPUT = re.compile(rf"^Estimated throughput: {_NUM} inf\./sec\.$")
 
 # MLC energy results.txt (protocol.md 6.3): "Energy data for trial 0"
 _RE_TRIAL = re.compile(r"^Energy data for trial (\d+)$")
@@ -32,6 +49,23 @@ _RE_TOTAL = re.compile(r"^Total Energy\s+:\s+([0-9.]+) uJ$")
 _RE_EPI = re.compile(r"^Energy/Inf\s+:\s+([0-9.]+) uJ/inf$")
 _RE_MEDIAN_E = re.compile(r"^Median energy cost is\s+([0-9.]+) uJ/inf\.$")
 _DASHES = "-" * 57
+
+
+@dataclass
+class SwwClaims:
+    """The streaming-wakeword lines of a results.txt; ``text`` keeps each number as printed."""
+
+    tp: int | None = None
+    fn: int | None = None
+    fp: int | None = None
+    duty_cycle: float | None = None
+    period: float | None = None
+    throughput: float | None = None
+    text: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def found(self) -> bool:
+        return self.tp is not None or bool(self.text)
 
 
 @dataclass
@@ -49,16 +83,21 @@ class Claims:
     official: dict[str, str | None] = field(default_factory=dict)
     duplicated_lines: list[str] = field(default_factory=list)
     stamp: str | None = None
+    sww: SwwClaims = field(default_factory=SwwClaims)
 
 
 def official_values(text: str) -> dict[str, str | None]:
     """What the official checker captures per pattern (last match wins), as text."""
     found: dict[str, str | None] = dict.fromkeys(OFFICIAL)
+    found.update(dict.fromkeys(k for keys in OFFICIAL_SWW for k in keys))
     for line in text.splitlines():
         for key, (pattern, how) in OFFICIAL.items():
             m = pattern.match(line) if how == "match" else pattern.search(line)
             if m:
                 found[key] = m.group(1)
+        for keys, pattern in OFFICIAL_SWW.items():
+            if m := pattern.search(line):
+                found.update(zip(keys, m.groups()))
     return found
 
 
@@ -77,6 +116,7 @@ def parse_claims(text: str) -> Claims:
     else:
         c = _from_mlc(text)
     c.runner = runner
+    c.sww = parse_sww(text)
     c.official = official_values(text)
     c.duplicated_lines = duplicated_lines(text)
     return c
@@ -120,6 +160,25 @@ def _mlc_energy(text: str, c: Claims) -> None:
             w["uj_per_inf"] = float(m.group(1))
         elif m := _RE_MEDIAN_E.match(line):
             c.median_energy = float(m.group(1))
+
+
+def parse_sww(text: str) -> SwwClaims:
+    """The sww accuracy / duty-cycle / period / throughput lines (last one of each wins)."""
+    out = SwwClaims()
+    for raw in text.splitlines():
+        line = raw.strip()
+        if m := _RE_SWW_ACC.match(line):
+            out.tp, out.fn, out.fp = (int(g) for g in m.groups())
+            out.text["accuracy"] = line
+        for name, pattern in (("duty_cycle", _RE_SWW_DUTY), ("period", _RE_SWW_PERIOD),
+                              ("throughput", _RE_SWW_TPUT)):
+            if m := pattern.match(line):
+                try:
+                    setattr(out, name, float(m.group(1)))
+                except ValueError:  # "1.2.3": present but not a number
+                    setattr(out, name, None)
+                out.text[name] = m.group(1)
+    return out
 
 
 # -- MLCommons log.txt: the per-infer blocks and the firmware identity (protocol.md 6.2) ----

@@ -129,6 +129,7 @@ def _structure(root: Path, prefix: str, tree: Tree, children: dict[str, list[Ent
     base = root
     for _ in [p for p in prefix.split("/") if p]:
         base = base.parent
+    tree.root = base
     tree.top_dirs = [e.name for e in _dirs(children, "")]
     for div in (d for d in DIVISIONS if d in tree.top_dirs):
         for sub in _dirs(children, div):

@@ -7,6 +7,7 @@ Paths (``rel``) are relative to the tree root, ``/``-separated, as the walk saw 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -107,6 +108,7 @@ class Tree:
     submitters: list[Submitter] = field(default_factory=list)
     problems: list[tuple[str, str, str]] = field(default_factory=list)  # (flag, rel, detail)
     version_hint: str | None = None
+    root: Path | None = None  # the folder ``rel`` paths start from (None: not on disk)
 
     def benchmarks(self) -> list[tuple[Submitter, System, Benchmark]]:
         return [(s, y, b) for s in self.submitters for y in s.systems.values()

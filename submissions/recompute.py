@@ -40,7 +40,8 @@ class Figure:
     def agrees(self) -> bool | None:
         if self.claimed is None or self.recomputed is None:
             return None
-        return abs(self.claimed - self.recomputed) <= self.tolerance + EPS * abs(self.claimed)
+        return bool(abs(self.claimed - self.recomputed) <= self.tolerance
+                    + EPS * abs(self.claimed))  # bool: numpy scalars break ``is False``
 
 
 def printed_tolerance(decimals: int) -> float:

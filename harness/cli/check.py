@@ -50,21 +50,35 @@ def handle(args: argparse.Namespace) -> int:
                                  if os.environ.get(REFERENCE_ENV) else None)
     if ref is not None and not ref.is_dir():
         raise ConfigError("reference folder not found", path=ref, key="--reference-dir")
-    with open_tree(args.path) as tree:
-        version = args.version or tree.version_hint or DEFAULT_VERSION
-        if args.submitter:
-            tree.submitters = [s for s in tree.submitters if s.name == args.submitter]
-            if not tree.submitters:
-                raise ConfigError(f"no submitter folder named {args.submitter!r}",
-                                  key="--submitter")
-        report = check(tree, load_ruleset(version), ref, args.waive)
-    known = {r.id for r in load_ruleset(version).rules}
+    known = {r.id for r in load_ruleset(args.version or DEFAULT_VERSION).rules}
     unknown = sorted(set(args.waive) - known)
     if unknown:
         raise ConfigError(f"unknown rule id(s) {unknown}", key="--waive")
-    output = render.RENDERERS[args.format](report)
+    reports = []
+    for path in rounds_in(args.path) or [args.path]:
+        with open_tree(path) as tree:
+            version = args.version or tree.version_hint or DEFAULT_VERSION
+            if args.submitter:
+                tree.submitters = [s for s in tree.submitters if s.name == args.submitter]
+            reports.append(check(tree, load_ruleset(version), ref, args.waive))
+    if args.submitter and not any(r.rows or r.findings for r in reports):
+        raise ConfigError(f"no submitter folder named {args.submitter!r}", key="--submitter")
+    output = render.render_many(reports, args.format)
     if args.output:
         args.output.write_text(output, encoding="utf-8")
     else:
         sys.stdout.write(output)
-    return 0 if report.ok else 1
+    # no result at all is not a pass: a wrong path must not look like a clean submission
+    return 0 if all(r.ok and r.rows for r in reports) else 1
+
+
+def rounds_in(path: Path) -> list[Path]:
+    """The round folders (``v1.1/``, ``v1.3/`` …, each holding a division) below ``path``
+    when ``path`` is a folder of several rounds rather than one round; else ``[]``."""
+    from submissions.loader import DIVISIONS, detect_version
+
+    if not path.is_dir() or path.is_symlink() or any((path / d).is_dir() for d in DIVISIONS):
+        return []
+    return [child for child in sorted(path.iterdir())
+            if child.is_dir() and not child.is_symlink() and detect_version(child) == child.name
+            and any((child / d).is_dir() for d in DIVISIONS)]

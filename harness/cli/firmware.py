@@ -1,6 +1,6 @@
 """``tinyperf firmware``: build, run and size the C firmware (host build or QEMU image).
 
-- ``build [--target host|qemu] [--model ad01|standin]`` -- ``make`` into the firmware cache
+- ``build [--target host|qemu] [--model ad01|kws01|standin]`` -- ``make`` into the firmware cache
   (``$TINYPERF_FIRMWARE_DIR`` or ``~/.cache/tinyperf/firmware``); prints the binary's path;
 - ``run --port qemu|host [--model ad01]`` -- starts the firmware, prints ``link: URL`` for
   ``tinyperf run --port URL`` and serves until Ctrl-C (QEMU is killed on exit);
@@ -19,7 +19,7 @@ from types import FrameType
 from typing import Any
 
 TARGETS = ("host", "qemu")
-MODELS = ("ad01", "standin")
+MODELS = ("ad01", "kws01", "standin")
 
 
 def register(subparsers: Any) -> None:
@@ -37,7 +37,8 @@ def register(subparsers: Any) -> None:
         p.add_argument("--build-dir", type=Path,
                        help="build folder (default $TINYPERF_FIRMWARE_DIR or "
                             "~/.cache/tinyperf/firmware)")
-        p.add_argument("--tflite", type=Path, help="ad01 .tflite instead of the registry's")
+        p.add_argument("--tflite", type=Path,
+                       help="the model's .tflite instead of the registry's (ad01, kws01)")
 
     b = actions.add_parser("build", help="build (if needed) and print the binary's path")
     b.add_argument("--target", choices=TARGETS, default="qemu")

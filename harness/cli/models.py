@@ -294,15 +294,6 @@ def format_verify(report: Any) -> str:
     return "\n".join(lines)
 
 
-def reference_artifacts(model_id: str) -> list[str]:
-    """``model_id`` followed by the registry ids of its float companions."""
-    from reference_models import registry
-
-    registry.get_model(model_id)  # unknown ids fail here with the list of known ones
-    return [model_id] + [m for m in registry.model_ids()
-                         if registry.get_model(m).companion_of == model_id]
-
-
 def handle_verify(args: argparse.Namespace) -> int:
     """Compare a submitted model with the reference; exit 1 when not equivalent."""
     from reference_models import registry, verify
@@ -314,7 +305,7 @@ def handle_verify(args: argparse.Namespace) -> int:
                       if args.model_id is not None else args.reference]
     else:  # the int8 reference and its published float companions (see verify_any)
         references = [registry.resolve_model_file(mid)
-                      for mid in reference_artifacts(args.model_id)]
+                      for mid in registry.reference_artifacts(args.model_id)]
     if not Path(args.submitted).is_file():
         raise ConfigError("submitted model file not found", path=args.submitted)
     tolerance = verify.DEFAULT_TOLERANCE if args.tolerance is None else args.tolerance

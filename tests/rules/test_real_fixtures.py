@@ -110,3 +110,42 @@ def test_cli_exit_codes(v13: Path, reference_dir: Path, tmp_path: Path,
     assert _cli([str(root), "--format", "csv", "--version", "v1.4", "-o", str(out),
                  "--submitter", "STMicroelectronics", "--waive", "TINY-PERF-006"]) == 0
     assert out.read_text().count("\n") == 3
+
+
+GOLDEN = Path(__file__).resolve().parents[1] / "fixtures" / "check_real_submissions.txt"
+
+
+def test_golden_report_on_a_folder_of_rounds(v13: Path, reference_dir: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """``tinyperf check`` on the folder holding the v1.1 and v1.3 rounds: each round is checked
+    under its own rules, and the whole text report is pinned (regenerate the golden file with
+    ``TINYPERF_UPDATE_GOLDEN=1`` after a deliberate change, and review the diff)."""
+    import os
+
+    from harness.cli.main import main
+
+    rounds = v13.parents[4]
+    assert check_cli.rounds_in(rounds) == [rounds / "v1.1", rounds / "v1.3"]
+    assert main(["check", str(rounds), "--reference-dir", str(reference_dir)]) == 0
+    out = capsys.readouterr().out.replace(str(rounds), "<real_submissions>")
+    assert "(rules v1.1)" in out and "(rules v1.3)" in out
+    if os.environ.get("TINYPERF_UPDATE_GOLDEN"):
+        GOLDEN.write_text(out, encoding="utf-8")
+    assert out == GOLDEN.read_text(encoding="utf-8")
+    # one CSV for both rounds: a single header, every row as wide as it
+    assert main(["check", str(rounds), "--reference-dir", str(reference_dir),
+                 "--format", "csv"]) == 0
+    import csv
+    import io
+
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0][0] == "Organization" and len(rows) == 5
+    assert {len(r) for r in rows} == {len(rows[0])}
+
+
+def test_no_results_is_not_a_pass(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from harness.cli.main import main
+
+    (tmp_path / "closed").mkdir()
+    assert main(["check", str(tmp_path)]) == 1
+    assert "Verdict: NO RESULTS FOUND" in capsys.readouterr().out

@@ -1,7 +1,8 @@
 /*
  * MPS2-AN386 (Cortex-M4F) port under QEMU: the protocol layer on UART0.
- * Build settings (-D): FW_VENDOR, FW_MODEL_ID, FW_DB_SIZE; QEMU_MODEL_AD01 selects the int8
- * ad01 runtime, otherwise the stand-in model (FW_INPUT_BYTES, FW_OUTPUTS).
+ * Build settings (-D): FW_VENDOR, FW_MODEL_ID, FW_DB_SIZE; QEMU_MODEL_AD01 / QEMU_MODEL_KWS01
+ * select the int8 ad01 / kws01 runtime, otherwise the stand-in model (FW_INPUT_BYTES,
+ * FW_OUTPUTS).
  */
 #include <stdint.h>
 
@@ -13,6 +14,10 @@
 #include "ad01_model.h"
 #define DEFAULT_MODEL_ID AD01_MODEL_ID
 #define DEFAULT_DB_SIZE AD01_DB_SIZE
+#elif defined(QEMU_MODEL_KWS01)
+#include "kws01_model.h"
+#define DEFAULT_MODEL_ID KWS01_MODEL_ID
+#define DEFAULT_DB_SIZE KWS01_DB_SIZE
 #else
 #include "standin.h"
 #define DEFAULT_MODEL_ID STANDIN_MODEL_ID
@@ -41,7 +46,7 @@ static const ee_config_t config = {FW_VENDOR, FW_MODEL_ID, 0};
 
 int main(void)
 {
-#ifndef QEMU_MODEL_AD01
+#if !defined(QEMU_MODEL_AD01) && !defined(QEMU_MODEL_KWS01)
     if (standin_configure(FW_INPUT_BYTES, FW_OUTPUTS) != 0) {
         return 1;
     }

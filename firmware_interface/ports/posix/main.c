@@ -20,11 +20,17 @@
 #include "posix_port.h"
 #include "th_serial.h"
 
-/* The model is chosen at build time (make host / host-ad01), as on a board. */
+/* The model is chosen at build time (make host / host-ad01 / host-kws01), as on a board. */
+#if defined(POSIX_MODEL_AD01) || defined(POSIX_MODEL_KWS01)
 #ifdef POSIX_MODEL_AD01
 #include "ad01_model.h"
 #define MODEL_ID AD01_MODEL_ID
 #define MODEL_DB_SIZE AD01_DB_SIZE
+#else
+#include "kws01_model.h"
+#define MODEL_ID KWS01_MODEL_ID
+#define MODEL_DB_SIZE KWS01_DB_SIZE
+#endif
 static int configure_model(size_t input_bytes, size_t outputs)
 {
     (void)input_bytes; /* fixed by the model */
