@@ -1,4 +1,4 @@
-"""ad01 through the QEMU firmware: accuracy-run wall time (wire vs compute) and DUT throughput.
+"""ad01 (and kws01) through the QEMU firmware: accuracy-run wall time and DUT throughput.
 
 Two measurements against the MPS2-AN386 image (``firmware_interface``, int8 ad01 runtime)
 under ``qemu-system-arm -M mps2-an386 -icount shift=3``, pinned to one core:
@@ -21,6 +21,7 @@ under ``qemu-system-arm -M mps2-an386 -icount shift=3``, pinned to one core:
    instructions per inference. This is an instruction count (deterministic, ±1 µs), not the
    latency of a real Cortex-M4 (no wait states, no cache/flash effects, 1 instruction per
    8 ns regardless of its cycle cost).
+3. The same DUT-clock measurement for the kws01 image (``--kws-iterations``, 0 skips it).
 
 Usage: TINYPERF_REFERENCE_DIR=... python benchmarks/qemu_dut.py [--files 2] [--windows 20]
        [--iterations 200] [--build-dir DIR]
@@ -109,13 +110,16 @@ def measure_session(url_spec: str, files: list[str], windows: int | None) -> flo
         return wall
 
 
-def dut_throughput(url: str, iterations: int) -> dict[str, float]:
+def dut_throughput(url: str, iterations: int, model: str = "ad01") -> dict[str, float]:
     link = open_link(url, BAUD)
     try:
         dut = Dut(link)
         dut.identify()
-        window = ad01_file_windows((demo_data_dir() / "ad01" / demo_files(1)[0]).read_bytes())[0]
-        dut.load(window)
+        if model == "ad01":
+            first = (demo_data_dir() / "ad01" / demo_files(1)[0]).read_bytes()
+            dut.load(ad01_file_windows(first)[0])
+        else:  # kws01: one 490-byte input of the demo set
+            dut.load(sorted((demo_data_dir() / "kws01").glob("*.bin"))[0].read_bytes())
         t0 = time.perf_counter()
         res = dut.infer(iterations, 10)
         wall = time.perf_counter() - t0
@@ -130,6 +134,8 @@ def main() -> None:
     ap.add_argument("--files", type=int, default=2)
     ap.add_argument("--windows", type=int, default=20, help="per file; 0 = all 196")
     ap.add_argument("--iterations", type=int, default=200)
+    ap.add_argument("--kws-iterations", type=int, default=30,
+                    help="kws01 image's DUT-clock measurement (0 = skip)")
     ap.add_argument("--build-dir", type=Path, default=None)
     args = ap.parse_args()
     windows = args.windows or None
@@ -167,10 +173,18 @@ def main() -> None:
               f"{m['infer_s'] / n * full:.0f} s = {total / n * full:.0f} s "
               f"(~{total / n * full / 60:.1f} min)")
 
+    print_dut_clock("2. ad01 DUT clock", thr)
+    if args.kws_iterations:
+        with QemuFirmware(build_qemu("kws01", args.build_dir)) as fw:
+            kws = dut_throughput(fw.url, args.kws_iterations, "kws01")
+        print_dut_clock("3. kws01 DUT clock", kws)
+
+
+def print_dut_clock(title: str, thr: dict[str, float]) -> None:
     us_per_inf = thr["dut_us"] / thr["iterations"]
     ns_per_insn = 2 ** ICOUNT_SHIFT
     insns = us_per_inf * 1000 / ns_per_insn
-    print(f"\n2. DUT clock, infer {thr['iterations']} 10 on one window: {thr['dut_us']:.0f} µs "
+    print(f"\n{title}, infer {thr['iterations']} 10: {thr['dut_us']:.0f} µs "
           f"-> {us_per_inf:.1f} µs/inference = {1e6 / us_per_inf:.1f} inf./s (DUT clock)")
     print(f"   -icount shift={ICOUNT_SHIFT}: {ns_per_insn} ns per guest instruction -> "
           f"~{insns:,.0f} instructions per inference (±125 per µs of rounding)")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import select
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -161,6 +162,25 @@ class HostFirmware:
         if not line.startswith("link: "):
             raise FirmwareError(f"{self.binary}: unexpected first line {line!r}")
         return line[len("link: "):]
+
+    def exit_report(self, wait_s: float = 0.0) -> str | None:
+        """Why the firmware process ended by itself (a crash, an exit), or None if it still
+        runs or was stopped by :meth:`close`. ``wait_s``: time for a dying process to end."""
+        if self.proc is None:
+            return None
+        try:
+            code = self.proc.wait(timeout=wait_s) if wait_s else self.proc.poll()
+        except subprocess.TimeoutExpired:
+            return None
+        if code is None:
+            return None
+        if code < 0:
+            try:
+                name = signal.Signals(-code).name
+            except ValueError:
+                name = f"signal {-code}"
+            return f"the host firmware {self.binary.name} died from {name}"
+        return f"the host firmware {self.binary.name} exited with code {code}"
 
     def close(self) -> None:
         """Terminate the process (kill after 5 s) and reap it; idempotent."""

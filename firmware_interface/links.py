@@ -8,14 +8,18 @@ Accepted specs (``tinyperf run --port SPEC``):
 - ``host://ad01``, ``host://standin``, ``host:///path/to/tinyperf-dut`` -- the POSIX build on
   a pty. Query parameters become firmware options: ``host://standin?sim-infer-us=50000``.
 
-:func:`open_firmware_link` returns ``(url, close)``; ``close()`` stops the firmware and is
-safe to call twice. The caller must call it (``run_session`` does, in ``finally``).
+:func:`open_firmware_link` returns a :class:`FirmwareLink` (which also unpacks as
+``url, close``); ``close()`` stops the firmware and is safe to call twice. The caller must call
+it (``run_session`` does). ``exit_report()`` says why the firmware stopped by itself (a
+fault, a failed start-up, a crash), so a dead DUT is reported as such instead of a timeout.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from firmware_interface.host import MODELS, FirmwareError, HostFirmware, build_host
@@ -47,9 +51,26 @@ def parse_firmware_link(spec: str) -> tuple[str, str | None, Path | None, list[s
     return parts.scheme, model, None, options
 
 
+@dataclass
+class FirmwareLink:
+    """A started firmware (QEMU or host process) and the link URL it serves."""
+
+    url: str
+    firmware: Any  # QemuFirmware | HostFirmware
+
+    def close(self) -> None:
+        self.firmware.close()
+
+    def exit_report(self, wait_s: float = 0.0) -> str | None:
+        return self.firmware.exit_report(wait_s)
+
+    def __iter__(self) -> Iterator[Any]:  # ``url, close = open_firmware_link(...)``
+        return iter((self.url, self.close))
+
+
 def open_firmware_link(spec: str, *, build_dir: str | Path | None = None,
-                       lifetime_s: float | None = None) -> tuple[str, Callable[[], None]]:
-    """Build if needed, start the firmware ``spec`` names; return ``(url, close)``."""
+                       lifetime_s: float | None = None) -> FirmwareLink:
+    """Build if needed, start the firmware ``spec`` names; return its :class:`FirmwareLink`."""
     scheme, model, image, options = parse_firmware_link(spec)
     if scheme == "qemu":
         from firmware_interface.qemu import QemuFirmware, build_qemu
@@ -58,7 +79,7 @@ def open_firmware_link(spec: str, *, build_dir: str | Path | None = None,
             raise FirmwareError(f"{spec}: qemu links take no options")
         elf = image if image is not None else build_qemu(model or "ad01", build_dir)
         fw = QemuFirmware(elf, lifetime_s=lifetime_s)
-        return fw.url, fw.close
+        return FirmwareLink(fw.url, fw)
     binary = image if image is not None else build_host(model or "ad01", build_dir)
     host = HostFirmware(binary, *options)
-    return host.url, host.close
+    return FirmwareLink(host.url, host)

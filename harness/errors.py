@@ -77,6 +77,18 @@ class DutProtocolError(ConformanceError):
         super().__init__(detail)
 
 
+class DutStopped(ConformanceError):
+    """The DUT firmware stopped running (crashed, faulted or exited) during a session.
+
+    Raised instead of the timeout or link error it caused, with the firmware's own account
+    (QEMU semihosting exit status and fault line, a host process's signal)."""
+
+    def __init__(self, cause: ConformanceError, report: str):
+        self.cause = cause
+        self.report = report
+        super().__init__(f"{report} (the harness saw: {cause})")
+
+
 class DutErrorReply(ConformanceError):
     """The DUT answered a command with an ``e-[...]`` error line."""
 

@@ -5,8 +5,24 @@ takes ``dut {cmd}%``, acknowledges with ``m-dut-passthrough({cmd})`` and ``m-rea
 relays each DUT line as ``[dut]: {line}`` up to ``[dut]: m-ready``. ``DutLink`` does the
 wrapping, checks the acknowledgement, strips the prefix and hands the DUT's own lines to
 ``harness.dut.Dut``, which therefore works unchanged behind a board. Every read has a
-deadline. ``InterfaceBoard`` holds the board's own commands (``name``, ``checkbaud``,
-``setbaud`` — the last only when the rate differs, since it resets the board).
+deadline. ``InterfaceBoard`` holds the board's own commands.
+
+Two boards exist (protocol.md 2.2, 2.4), with the same ``%`` framing and pass-through:
+
+- the STM32H573I-DK "enhanced" board: ``name`` answers ``tinyML Enhanced Interface
+  Board``; ``checkbaud``/``setbaud`` set its DUT rate (``setbaud`` resets the board, so it
+  is sent only when the rate differs); it has no ``version`` command (bare ``m-ready``);
+- the legacy Arduino IO manager of the EEMBC era: ``version``, ``tm 0|1`` (timestamp edge
+  mode: falling / change; replies ``m-timestmp-mode-FALLING`` (sic) and ``m-[Timer
+  disabled after mode change]``), ``enable-timer`` / ``disable-timer`` (``m-timer-enabled``
+  / ``m-timer-disabled``). It has no ``setbaud``: the MLCommons runner sends it anyway and
+  fails there (protocol.md 8); we never do.
+
+The spec does not quote the legacy board's ``name`` or ``version`` replies, so detection
+(``InterfaceBoard.detect``) relies only on what is known: the enhanced board's exact
+``name`` line, else a ``version`` that answers with a line that is not an ``e-`` error
+(the enhanced board gives none; a DUT wrongly on this port gives an error).
+The reply to ``tm 1`` is not quoted either; any ``m-timestmp-mode-`` line is accepted.
 """
 
 from __future__ import annotations
@@ -15,7 +31,7 @@ import logging
 from collections.abc import Callable
 
 from harness import protocol
-from harness.errors import DutProtocolError, DutTimeout, TransportError
+from harness.errors import ConfigError, DutProtocolError, DutTimeout, TransportError
 from harness.timeouts import Deadline
 from harness.transport import SerialLink
 
@@ -24,6 +40,18 @@ from harness.transport import SerialLink
 BOARD_CMD_SIZE = 60
 #: Seconds the board needs to come back after ``setbaud`` resets it.
 SETBAUD_RESET_S = 2.0
+
+ENHANCED = "enhanced"
+LEGACY = "legacy"
+BOARD_KINDS = (ENHANCED, LEGACY)
+#: The enhanced board's answer to ``name`` (protocol.md 2.2).
+ENHANCED_NAME = "tinyML Enhanced Interface Board"
+#: Legacy IO manager replies, as seen in EEMBC logs (protocol.md 2.4, 6.7).
+LEGACY_TM_PREFIX = "m-timestmp-mode-"
+LEGACY_TM_FALLING = "m-timestmp-mode-FALLING"
+LEGACY_TIMER_OFF_AFTER_TM = "m-[Timer disabled after mode change]"
+LEGACY_TIMER_ENABLED = "m-timer-enabled"
+LEGACY_TIMER_DISABLED = "m-timer-disabled"
 
 
 def passthrough_chunk_size(board_cmd_size: int = BOARD_CMD_SIZE,
@@ -37,10 +65,14 @@ class InterfaceBoard:
     """The board itself: its own commands over ``link`` (115200 baud on the host side)."""
 
     def __init__(self, link: SerialLink, *, timeout: float = 5.0,
-                 sleep: Callable[[float], None] | None = None):
+                 sleep: Callable[[float], None] | None = None, kind: str | None = None):
+        if kind is not None and kind not in BOARD_KINDS:
+            raise ConfigError(f"interface board kind {kind!r}: one of {', '.join(BOARD_KINDS)}")
         self.link = link
         self.timeout = timeout
         self._sleep = sleep
+        self.kind = kind  # None until detect() (or given)
+        self.timer_enabled: bool | None = None
         self.log = logging.getLogger(f"{__name__}.InterfaceBoard[{link.url}]")
 
     def command(self, text: str, timeout: float | None = None) -> list[str]:
@@ -59,15 +91,44 @@ class InterfaceBoard:
         lines = self.command("name")
         return lines[0] if lines else ""
 
+    def version(self) -> list[str]:
+        """``version``: the legacy board answers with a line, the enhanced one with none."""
+        return self.command("version")
+
+    def detect(self) -> str:
+        """Which board this is (``enhanced`` or ``legacy``); kept in ``kind``."""
+        if self.kind is not None:
+            return self.kind
+        name = self.name()
+        if name == ENHANCED_NAME:
+            self.kind = ENHANCED
+        elif any(not x.startswith("e-") for x in self.version()):
+            self.kind = LEGACY  # an error line is not a version (a DUT on this port says
+            # e-[Unknown command: version])
+        else:
+            raise DutProtocolError("cannot tell the interface board kind (give --board "
+                                   "enhanced or legacy)", line=name or "(empty name reply)",
+                                   expected=f"{ENHANCED_NAME!r}, or a reply to 'version'")
+        self.log.info("interface board: %s (%r)", self.kind, name)
+        return self.kind
+
     def checkbaud(self) -> int | None:
         """The board-to-DUT rate, or None if the board has no ``checkbaud`` (legacy)."""
+        if self.kind == LEGACY:
+            return None  # not a legacy command: do not send it
         for line in self.command("checkbaud"):
             if line.startswith("baud is:"):
                 return int(line.split(":", 1)[1])
         return None
 
     def ensure_baud(self, rate: int) -> bool:
-        """``setbaud`` only when the board's DUT rate differs; True if it was changed."""
+        """``setbaud`` only when the board's DUT rate differs; True if it was changed.
+
+        Never on the legacy IO manager: it has no ``setbaud``.
+        """
+        if self.kind == LEGACY:
+            self.log.warning("legacy IO manager: no setbaud; DUT rate %d not applied", rate)
+            return False
         current = self.checkbaud()
         if current is None or current == rate:
             return False
@@ -80,6 +141,40 @@ class InterfaceBoard:
                 self.link.readline(wait)
         self.link.discard_input()
         return True
+
+    # -- legacy IO manager: timestamp capture timer (EEMBC energy scripts: io tm 0,
+    #    io enable-timer ... io disable-timer) ---------------------------------------------
+
+    def _legacy_only(self, what: str) -> None:
+        if self.detect() != LEGACY:
+            raise ConfigError(f"'{what}' is a legacy IO manager command; this board is "
+                              f"{self.kind}")
+
+    def _expect(self, text: str, lines: list[str], wanted: str, *, prefix: bool = False) -> None:
+        ok = any(x.startswith(wanted) if prefix else x == wanted for x in lines)
+        if not ok:
+            raise DutProtocolError(f"interface board did not confirm {text!r}",
+                                   line=" | ".join(lines) or "(only m-ready)", expected=wanted)
+
+    def set_timestamp_mode(self, falling: bool = True) -> None:
+        """``tm 0`` (falling edges) or ``tm 1`` (every change); it disables the timer."""
+        text = "tm 0" if falling else "tm 1"
+        self._legacy_only(text)
+        lines = self.command(text)
+        self._expect(text, lines, LEGACY_TM_FALLING if falling else LEGACY_TM_PREFIX,
+                     prefix=not falling)
+        self._expect(text, lines, LEGACY_TIMER_OFF_AFTER_TM)
+        self.timer_enabled = False
+
+    def enable_timer(self) -> None:
+        self._legacy_only("enable-timer")
+        self._expect("enable-timer", self.command("enable-timer"), LEGACY_TIMER_ENABLED)
+        self.timer_enabled = True
+
+    def disable_timer(self) -> None:
+        self._legacy_only("disable-timer")
+        self._expect("disable-timer", self.command("disable-timer"), LEGACY_TIMER_DISABLED)
+        self.timer_enabled = False
 
 
 class DutLink:

@@ -23,7 +23,14 @@ import numpy as np
 from harness import metrics, mlc, scenarios
 from harness.datasets import Dataset, Input
 from harness.dut import Dut, Identity, InferResult, Timeouts
-from harness.errors import ConfigError, DutProtocolError, SessionError
+from harness.errors import (
+    ConfigError,
+    DutProtocolError,
+    DutStopped,
+    DutTimeout,
+    SessionError,
+    TransportError,
+)
 from harness.scenarios import Action, TestEntry
 from harness.session import JOURNAL_VERSION, Session
 from harness.transport import open_link
@@ -102,6 +109,7 @@ class Runner:
         self.records: list[dict[str, Any]] = []
         self.extras: list[dict[str, Any]] = []
         self.on_window: Callable[[int, dict[str, Any]], None] | None = None
+        self.journal_header: dict[str, Any] | None = None  # set by ``resume``
 
     # -- set-up ---------------------------------------------------------------------------------
 
@@ -176,6 +184,7 @@ class Runner:
                   "entry": asdict(entry), "actions": [asdict(a) for a in actions],
                   "plan_sha256": _plan_digest(actions), "port": self.config.port,
                   "baud": self.config.baud, "started": s.stamp(), "log_offset": s.log_offset()}
+        header.update(self._header_extra())
         s.journal.append(header)
         return self._execute(ident, entry, inputs, actions, done={})
 
@@ -191,6 +200,7 @@ class Runner:
                                f"{JOURNAL_VERSION}", path=s.path)
         self.config.mode = header["mode"]
         self.config.dataset_path = Path(header["dataset_path"])
+        self.journal_header = header
         windows = [e for e in entries if e.get("type") == "window"]
         s.truncate_log(windows[-1]["log_offset"] if windows else header["log_offset"])
         ident = self._identify()
@@ -236,8 +246,7 @@ class Runner:
                 if action.verb != "infer":
                     continue  # reset: every read already has a deadline
                 if window in done:
-                    self.records.append(done[window]["record"])
-                    self.extras.append(done[window]["extra"])
+                    self._restore(window, done[window])
                     window += 1
                     continue
                 if pending is None:
@@ -256,6 +265,15 @@ class Runner:
             bar.close()
             s.flush_traffic()
         return self._finish(ident, entry, actions)
+
+    def _header_extra(self) -> dict[str, Any]:
+        """More keys for the journal header (a hook: the energy runner adds its set-up)."""
+        return {}
+
+    def _restore(self, window: int, entry: dict[str, Any]) -> None:  # noqa: ARG002
+        """Take a journaled window as done (a hook: energy windows carry their figures)."""
+        self.records.append(entry["record"])
+        self.extras.append(entry["extra"])
 
     def _infer(self, window: int, action: Action) -> InferResult:
         """One ``infer`` step (a hook: the energy runner brackets it with monitor marks)."""
@@ -369,12 +387,13 @@ def run_session(config: RunConfig, *, resume: Path | None = None,
     A ``qemu://``/``host://`` port first builds and starts that firmware (stopped at the end).
     """
     with contextlib.ExitStack() as stack:  # closes session, link, firmware: in that order
-        url = config.port
+        url, firmware = config.port, None
         if config.port == "qemu" or config.port.startswith(("qemu:", "host://")):
             from firmware_interface.links import open_firmware_link
 
-            url, stop_firmware = open_firmware_link(config.port)
-            stack.callback(stop_firmware)
+            firmware = open_firmware_link(config.port)
+            url = firmware.url
+            stack.callback(firmware.close)
         link = open_link(url, config.baud)
         stack.callback(link.close)
         session = Session.reopen(resume) if resume else Session.create(config.output_dir)
@@ -388,4 +407,12 @@ def run_session(config: RunConfig, *, resume: Path | None = None,
 
             runner_cls = LatencyRunner
         runner = runner_cls(dut, config, session)
-        return runner.resume() if resume else runner.start()
+        try:
+            return runner.resume() if resume else runner.start()
+        except (TransportError, DutTimeout, DutProtocolError) as exc:
+            # a dead firmware shows up as a link error or a timeout: name the real cause
+            report = firmware.exit_report(wait_s=1.0) if firmware is not None else None
+            if report is None:
+                raise
+            session.log(f"tinyperf: firmware stopped: {report}")
+            raise DutStopped(exc, report) from exc

@@ -11,7 +11,12 @@ The tree is exactly ``submission_rules.md`` §1.1 with literal benchmark names::
         manifest.json  model/<file>  firmware/<copy>   (``add_model`` / ``add_code``)
 
 Mode folders hold the MLCommons runner's file set and nothing else (no journal, traffic
-log, run.json or energy.json: §1.6 "tinyperf packager output"); ``code/`` follows the
+log, run.json: §1.6 "tinyperf packager output"). tinyperf's ``energy.json`` (per-window
+energy, edges, uncertainty) goes into ``energy/`` next to results.txt only on request
+(``energy_json=True``, ``tinyperf package add --energy-json``): the official checker never
+file-lists a non-sww ``energy/`` folder, so it is silent about it, but our checker reports
+any extra file in a mode folder as a TINY-LAYOUT-007 warning, and the official checker does
+file-list the sww ``energy/`` folder, so for sww it is refused; ``code/`` follows the
 documented ``code/<benchmark>/<implementation_id>/`` layout (§1.5) with the system name as
 the implementation id. ``add`` never overwrites silently and is all-or-nothing: when one
 session of a call is refused, nothing is written. A session is refused when the harness
@@ -46,6 +51,10 @@ BENCHMARK_OF_MODEL = {"ad01": "ad", "ic01": "ic", "ic02": "ic2", "kws01": "kws",
                       "vww01": "vww", "sww01": "sww"}
 MODE_OF_CODE = {"p": "performance", "a": "accuracy", "e": "energy"}
 RUNNER_FILES = ("log.txt", "results.txt", "results.json")
+ENERGY_JSON = "energy.json"
+#: Benchmarks whose ``energy/`` folder the official checker file-lists (an extra file there
+#: is a "file list mismatch"): no energy.json for them.
+FILE_LISTED_ENERGY = ("sww",)
 _PNG = re.compile(r"^energy_inf_\d{3}\.png$")
 #: Checker rules that judge the tree as a whole, not the one session being added.
 _NOT_PER_SESSION = {"TINY-LAYOUT-005", "TINY-LAYOUT-009"}
@@ -329,7 +338,7 @@ def _gate(ref: SystemRef, info: SessionInfo, benchmark: str, mode: str,
 def add(root: Path, sessions: Sequence[Path], system: str, replace: bool = False, *,
         division: str | None = None, submitter: str | None = None,
         benchmark: str | None = None, reference_dir: Path | None = None,
-        waive: Iterable[str] = ()) -> list[Placement]:
+        waive: Iterable[str] = (), energy_json: bool = False) -> list[Placement]:
     """Place each session's runner files into ``results/<system>/<benchmark>/<mode>/``.
 
     All-or-nothing: every session is validated first; if any is refused, ``Refused``
@@ -338,6 +347,8 @@ def add(root: Path, sessions: Sequence[Path], system: str, replace: bool = False
     ``waive``: checker rule ids whose findings are kept as warnings instead of refusing
     (as ``tinyperf check --waive``); ``reference_dir``: label files for the scored-set and
     accuracy recomputation (none: those claims are reported unverifiable, not refused).
+    ``energy_json``: also place each energy session's ``energy.json`` in its ``energy/``
+    folder (refused for sww, whose ``energy/`` the official checker file-lists).
     """
     ref = find_system(root, system, division, submitter)
     known = _benchmarks_of(ref.version)
@@ -359,6 +370,8 @@ def add(root: Path, sessions: Sequence[Path], system: str, replace: bool = False
             reasons.append(f"the harness marked this run invalid: {why}")
         bench = info.benchmark
         mode = info.mode
+        if energy_json and mode == "energy":
+            reasons += _energy_json_problems(info, bench)
         if benchmark is not None and bench is not None and benchmark != bench:
             reasons.append(f"the DUT ran model {info.model} ({bench}), not a {benchmark} model: "
                            f"it cannot go into {benchmark}/")
@@ -406,6 +419,25 @@ def add(root: Path, sessions: Sequence[Path], system: str, replace: bool = False
     for info, bench, mode in planned:
         out.append(_place(ref, info, bench, mode))
     return out
+
+
+def _energy_json_problems(info: SessionInfo, bench: str | None) -> list[str]:
+    """Why ``energy.json`` cannot go with this energy session (adds it to ``files`` if it can)."""
+    if bench in FILE_LISTED_ENERGY:
+        return [f"--energy-json: the official checker file-lists {bench}/energy/, so an "
+                f"{ENERGY_JSON} there is a file list mismatch; add the session without it"]
+    path = info.path / ENERGY_JSON
+    if not path.is_file():
+        return [f"--energy-json: the session has no {ENERGY_JSON}"]
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return [f"--energy-json: {ENERGY_JSON} unreadable: {exc}"]
+    if not isinstance(doc, dict) or not isinstance(doc.get("windows"), list):
+        return [f"--energy-json: {ENERGY_JSON} has no 'windows' list"]
+    if ENERGY_JSON not in info.files:
+        info.files.append(ENERGY_JSON)
+    return []
 
 
 def _place(ref: SystemRef, info: SessionInfo, bench: str, mode: str) -> Placement:

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from harness.energy import lpm01a_protocol as lp
 
 from .clock import SimClock
-from .power import MonitorView, PowerModel
+from .power import EDGE_EPS, MonitorView, PowerModel
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,7 @@ class FakeLpm01a:
         self._view = MonitorView()
         self._emitted = 0  # monitor samples produced (sent or dropped) since start
         self._events = 0
+        self._edges_sent: set[float] = set()  # DUT µs of the edges already reported
         self._io = threading.RLock()
         self._stop = threading.Event()
         self._master, self._slave = os.openpty()
@@ -187,6 +188,7 @@ class FakeLpm01a:
             self._view = MonitorView(float(self.clock.now_us()), self.drift_ppm)
         self._emitted = 0
         self._events = 0
+        self._edges_sent = set()
         self.acquiring = True
 
     def _stop_acquisition(self, text: str) -> None:
@@ -202,13 +204,16 @@ class FakeLpm01a:
                 return
             with self.model.lock:
                 horizon = float(self._view.to_monitor_s(self.clock.now_us()))
-                target = int(horizon * self.fs)
+                target = int(horizon * self.fs + EDGE_EPS)
                 while self._emitted < target:
                     n0 = self._emitted
                     n1 = min(target, n0 + self.max_chunk)
                     lines = self._render(n0, n1)
                     self._emitted = n1
                     self._write_lines(lines)
+                # an edge that already happened is reported now, after the samples sent
+                # so far, even when the sample it falls in is not complete yet
+                self._write_lines(self._event_lines(self._emitted, self._emitted + 1))
 
     def _render(self, n0: int, n1: int) -> list[str]:
         if self.output == "energy":
@@ -218,8 +223,10 @@ class FakeLpm01a:
         if not self.powered:
             values = values * 0.0
         events: dict[int, int] = {}
-        for k, _us in self.model.edge_samples(n0, n1, self.fs, self._view):
-            events[k] = events.get(k, 0) + 1
+        for k, us in self.model.edge_samples(n0, n1, self.fs, self._view):
+            if us not in self._edges_sent:
+                self._edges_sent.add(us)
+                events[k] = events.get(k, 0) + 1
         lines: list[str] = []
         for k in range(n0, n1):
             for _ in range(events.get(k, 0)):
@@ -229,4 +236,15 @@ class FakeLpm01a:
                 lines.append(lp.format_sample(float(values[k - n0])))
             if (k + 1) % self.fs == 0:
                 lines.append(lp.format_timestamp((k + 1) * 1000 // self.fs))
+        return lines
+
+    def _event_lines(self, n0: int, n1: int) -> list[str]:
+        """Event lines for edges in samples ``n0 .. n1-1`` that happened and are not sent."""
+        now = self.clock.now_us()
+        lines = []
+        for _k, us in self.model.edge_samples(n0, n1, self.fs, self._view):
+            if us <= now and us not in self._edges_sent:
+                self._edges_sent.add(us)
+                lines.append(lp.format_event(self._events, self.event_word))
+                self._events += 1
         return lines

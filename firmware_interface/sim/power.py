@@ -26,6 +26,10 @@ import numpy as np
 
 from .clock import SimClock
 
+#: Fraction of a sample by which a time may fall short of a sample boundary and still be
+#: on it (float error of ``(t_us - origin) * 1e-6 * fs``; far below any real resolution).
+EDGE_EPS = 1e-6
+
 
 class BusyClock(SimClock):
     """A ``SimClock`` that tells the power model whenever the DUT is busy."""
@@ -37,6 +41,10 @@ class BusyClock(SimClock):
     def advance(self, us: int) -> None:
         if us > 0:
             self._model.add_busy(self.now_us(), us)
+        super().advance(us)
+
+    def idle(self, us: int) -> None:
+        """Let ``us`` of DUT time pass with the DUT idle (e.g. its UART sending a reply)."""
         super().advance(us)
 
 
@@ -170,7 +178,9 @@ class PowerModel:
             edges = sorted(self.edges_us)
         out = []
         for us in edges:
-            k = int(np.floor(float(view.to_monitor_s(us)) * fs))
+            # an edge on a sample boundary belongs to the sample that starts there; the
+            # epsilon absorbs the float error of the µs -> s conversion
+            k = int(np.floor(float(view.to_monitor_s(us)) * fs + EDGE_EPS))
             if n0 <= k < n1:
                 out.append((k, us))
         return out
@@ -277,4 +287,45 @@ def write_energytrace_csv(path: str | Path, model: PowerModel, duration_s: float
         for t, i, en in zip(t_mon, current, e):
             out.writerow([int(round(t * 1e9)), int(round(i * 1e9)),
                           int(round(model.voltage * 1e3)), f"{en * 1e6:.4f}"])
+    return Path(path)
+
+
+#: Header tails of the nRF Connect Power Profiler CSV export (spec §4), by layout name.
+PPK2_LAYOUTS = {"none": [], "string": ["D0-D7"], "columns": [f"D{n}" for n in range(8)],
+                "bits": ["Bits"]}
+
+
+def write_ppk2_csv(path: str | Path, model: PowerModel, duration_s: float,
+                   view: MonitorView | None = None, *, fs: float = 100_000.0,
+                   layout: str = "string", channel: int = 0,
+                   skip: tuple[tuple[int, int], ...] = ()) -> Path:
+    """A PPK2 export: ``Timestamp(ms),Current(uA)`` + the digital channels of ``layout``.
+
+    Current is each sample's mean (µA, from the model's exact integral); the timestamp pin
+    drives digital channel ``channel`` (the others read 0). ``skip``: ``(first, count)``
+    sample ranges left out of the file (lost samples). Bit strings are D0 first; a
+    ``Bits`` field is written as the decimal byte (bit n = Dn).
+    """
+    if layout not in PPK2_LAYOUTS:
+        raise ValueError(f"PPK2 layout {layout!r}: one of {', '.join(PPK2_LAYOUTS)}")
+    view = view or MonitorView()
+    n = round(duration_s * fs)
+    current = model.current_samples(0, n, fs, view)
+    level = model.gpi_samples(0, n, fs, view).astype(int) << channel
+    lost = np.zeros(n, dtype=bool)
+    for first, count in skip:
+        lost[first:first + count] = True
+    with open(path, "w", newline="", encoding="ascii") as fh:
+        out = csv.writer(fh, lineterminator="\n")
+        out.writerow(["Timestamp(ms)", "Current(uA)", *PPK2_LAYOUTS[layout]])
+        for k in np.flatnonzero(~lost):
+            bits = int(level[k])
+            row = [f"{k * 1000.0 / fs:.5f}", f"{current[k] * 1e6:.6f}"]
+            if layout == "string":
+                row.append("".join(str(bits >> b & 1) for b in range(8)))
+            elif layout == "columns":
+                row += [str(bits >> b & 1) for b in range(8)]
+            elif layout == "bits":
+                row.append(str(bits))
+            out.writerow(row)
     return Path(path)

@@ -3,8 +3,9 @@
 Formats (``--format``, default from the file): ``jls`` (Joulescope; GPI edges, or
 ``--timestamps``), ``jscsv`` (Joulescope CSV exports), ``energytrace`` (TI CCS CSV; no
 GPIO: ``--sync`` with DUT-clock times, or ``--threshold`` segmentation), ``eembc``
-(``trace1-energy.bin`` + timestamps), ``mlc`` (an MLCommons energy results.json,
-recomputed with both the runner's method and ours).
+(``trace1-energy.bin`` + timestamps), ``ppk2`` (Nordic Power Profiler CSV export;
+current only: ``--voltage``; timestamps on ``--channel``), ``mlc`` (an MLCommons energy
+results.json, recomputed with both the runner's method and ours).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ def register(subparsers: Any) -> None:
     imp = sub.add_parser("import", help="integrate a capture file offline")
     imp.add_argument("capture", type=Path, help=".jls, .csv, trace1-energy.bin or results.json")
     imp.add_argument("--format", default="auto",
-                     choices=("auto", "jls", "jscsv", "energytrace", "eembc", "mlc"))
+                     choices=("auto", "jls", "jscsv", "energytrace", "eembc", "ppk2", "mlc"))
     imp.add_argument("--timestamps", type=Path,
                      help="JSON list of edge times in monitor seconds (replaces file edges); "
                           "with --sync: {\"sync_pulses_s\": [[a,b],...], \"windows_s\": "
@@ -34,6 +35,8 @@ def register(subparsers: Any) -> None:
     imp.add_argument("--edge", choices=("falling", "rising"), default="falling")
     imp.add_argument("--voltage", type=float, help="supply voltage when only current is recorded")
     imp.add_argument("--gpi", default="gpi[0]", help="JLS signal carrying the timestamps")
+    imp.add_argument("--channel", default="D0", choices=[f"D{n}" for n in range(8)],
+                     help="PPK2 digital channel carrying the timestamps (D0)")
     imp.add_argument("--sync", action="store_true", help="EnergyTrace: align by sync pulses")
     imp.add_argument("--threshold", type=float, help="pulse/burst power threshold in W")
     imp.add_argument("--min-pulse", type=float, default=0.005, help="minimum pulse length, s")
@@ -91,7 +94,7 @@ def _windows(args: argparse.Namespace, capture: Any) -> list[Any]:
 
 def handle_import(args: argparse.Namespace) -> int:
     from harness.energy import integrate, report
-    from harness.energy.monitors.filemonitor import read_capture
+    from harness.energy.monitors.filemonitor import guess_format, read_capture
 
     if args.format == "mlc" or (args.format == "auto" and args.capture.suffix == ".json"):
         return _mlc(args.capture)
@@ -99,8 +102,12 @@ def handle_import(args: argparse.Namespace) -> int:
         raise ConfigError("--inferences N is required (inferences per window)")
     options: dict[str, Any] = {}
     fmt = args.format
-    if fmt == "jls" or (fmt == "auto" and args.capture.suffix.lower() == ".jls"):
+    if fmt == "auto" and args.capture.is_file():
+        fmt = guess_format(args.capture)
+    if fmt == "jls":
         options = {"gpi": args.gpi, "voltage": args.voltage}
+    if fmt == "ppk2":
+        options = {"voltage": args.voltage, "channel": int(args.channel[1:])}
     if fmt == "eembc" and args.timestamps is not None:
         options = {"timestamps": args.timestamps}
         args.timestamps = None

@@ -13,12 +13,15 @@ from __future__ import annotations
 import argparse
 import json
 import signal
+import sys
 import threading
+import time
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
 TARGETS = ("host", "qemu")
+_POLL_S = 0.5  # how often `firmware run` checks that the firmware is still alive
 MODELS = ("ad01", "kws01", "standin")
 
 
@@ -103,14 +106,22 @@ def handle_run(args: argparse.Namespace) -> int:
     if threading.current_thread() is threading.main_thread():
         previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        url, close = open_firmware_link(spec, build_dir=args.build_dir)
+        fw = open_firmware_link(spec, build_dir=args.build_dir)
         try:
-            print(f"link: {url}", flush=True)
-            print(f"serving {spec} (Ctrl-C to stop); use: tinyperf run --port {url}",
+            print(f"link: {fw.url}", flush=True)
+            print(f"serving {spec} (Ctrl-C to stop); use: tinyperf run --port {fw.url}",
                   flush=True)
-            stop.wait(args.duration)
+            deadline = None if args.duration is None else time.monotonic() + args.duration
+            while not stop.wait(_POLL_S if deadline is None
+                                else max(0.0, min(_POLL_S, deadline - time.monotonic()))):
+                report = fw.exit_report()
+                if report:  # the firmware died: say so instead of serving a dead link
+                    print(f"tinyperf firmware run: {report}", file=sys.stderr, flush=True)
+                    return 1
+                if deadline is not None and time.monotonic() >= deadline:
+                    break
         finally:
-            close()
+            fw.close()
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

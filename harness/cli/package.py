@@ -64,6 +64,9 @@ def register(subparsers: Any) -> None:
                                        "is not that benchmark's)")
     q.add_argument("--waive", nargs="+", default=[], metavar="RULE-ID",
                    help="checker rule ids reported as warnings instead of refusing")
+    q.add_argument("--energy-json", action="store_true",
+                   help="also place an energy session's energy.json in energy/ (not for "
+                        "sww; our checker notes it as an extra file)")
     _reference(q)
     q.set_defaults(handler=_add)
 
@@ -142,7 +145,8 @@ def _add(args: argparse.Namespace) -> int:
     try:
         placed = package.add(args.root, args.sessions, args.system, args.replace,
                              division=args.division, benchmark=args.benchmark,
-                             reference_dir=_ref_dir(args), waive=args.waive)
+                             reference_dir=_ref_dir(args), waive=args.waive,
+                             energy_json=args.energy_json)
     except package.Refused as exc:
         return _refused(exc)
     for p in placed:

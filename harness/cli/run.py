@@ -56,6 +56,9 @@ def register(subparsers: Any) -> None:
     e.add_argument("--dut-baud", type=int, help="board-to-DUT rate; setbaud only if different")
     e.add_argument("--edge", choices=("falling", "rising"), default="falling",
                    help="timestamp edge polarity that delimits windows (falling)")
+    e.add_argument("--board", choices=("auto", "enhanced", "legacy"), default=None,
+                   help="interface board: the STM32H573I-DK (enhanced), the EEMBC Arduino "
+                        "IO manager (legacy), or auto-detect from its replies (default)")
     p.set_defaults(handler=handle)
 
 
@@ -97,6 +100,11 @@ def resume_link(session: Path, baud: int | None) -> tuple[str, int | None]:
     return header[0]["port"], baud or header[0].get("baud")
 
 
+def _session_mode(session: Path) -> str | None:
+    header = Session.reopen(session).journal.read()[:1]
+    return header[0].get("mode") if header else None
+
+
 def print_result(result: RunResult) -> None:
     if result.mode == "energy":
         from harness.energy.run import print_energy
@@ -130,10 +138,23 @@ def print_result(result: RunResult) -> None:
 
 
 def _handle_energy(args: argparse.Namespace) -> int:
-    from harness.energy.run import options_from_args, print_energy, run_energy_session
+    from harness.energy.run import (
+        options_from_args,
+        print_energy,
+        resume_options,
+        run_energy_session,
+    )
 
-    if args.resume is not None:
-        raise ConfigError("an energy run cannot be resumed")
+    if args.resume is not None:  # the set-up is the session's (journal); ports may be given
+        options = resume_options(args.resume, args)
+        config = RunConfig(mode="energy", dataset_path=args.dataset_path,
+                           output_dir=args.output_dir, port=options.interface,
+                           progress=False if args.no_progress else None)
+        result = run_energy_session(config, options, resume=args.resume,
+                                    timeouts=Timeouts(args.timeout, args.infer_timeout))
+        print_energy(result)
+        sys.stdout.flush()
+        return 0 if result.valid else 1
     entries = scenarios.load_test_script(args.test_script) if args.test_script else None
     config = RunConfig(mode="energy", dataset_path=args.dataset_path,
                        output_dir=args.output_dir, entries=entries,
@@ -148,6 +169,8 @@ def _handle_energy(args: argparse.Namespace) -> int:
 
 def handle(args: argparse.Namespace) -> int:
     mode = _MODE_ALIASES[args.mode]
+    if args.resume is not None and _session_mode(args.resume) == "energy":
+        mode = "energy"  # the session decides; --mode need not be repeated
     if mode == "energy":
         return _handle_energy(args)
     if args.resume is not None and args.port is None and args.device_list is None:

@@ -93,3 +93,53 @@ class Capture:
 
     def falling_edges(self, falling: bool = True) -> list[Edge]:
         return [e for e in self.edges if e.falling == falling]
+
+
+#: Local edge times are rounded to 1/this s (1 ns): far below any monitor's resolution.
+LOCAL_TICKS_PER_S = 1e9
+
+
+def _local(t: float, origin: float) -> float:
+    """``t - origin`` rounded to 1 ns, so the result does not carry the float error of
+    the subtraction, which depends on where the window sat in the acquisition."""
+    return round((t - origin) * LOCAL_TICKS_PER_S) / LOCAL_TICKS_PER_S
+
+
+def window_capture(capture: Capture, t_lo: float, t_hi: float) -> Capture:
+    """The part of ``capture`` in ``[t_lo, t_hi)``, re-based so ``t_lo`` is time 0.
+
+    Why: a window evaluated on its own slice gives the same figures whatever the slice's
+    absolute position in the acquisition (float sums and differences included), so a
+    window measured in a resumed run's new acquisition matches the uninterrupted run.
+    Uniform streams are cut at whole samples (``t_lo`` rounded to the sample grid).
+    """
+    if capture.uniform:
+        k0 = max(0, round((t_lo - capture.t0_s) * capture.fs))
+        k1 = min(len(capture.values), max(k0, round((t_hi - capture.t0_s) * capture.fs)))
+        origin = capture.t0_s + k0 / capture.fs
+        end = capture.t0_s + k1 / capture.fs
+        volt = capture.voltage
+        if isinstance(volt, np.ndarray):
+            volt = volt[k0:k1]
+        values, times = capture.values[k0:k1], None
+    else:
+        assert capture.time_s is not None
+        keep = (capture.time_s >= t_lo) & (capture.time_s <= t_hi)
+        origin, end = t_lo, t_hi
+        values, times = capture.values[keep], capture.time_s[keep] - t_lo
+        volt = capture.voltage
+    edges = [Edge(_local(e.time_s, origin), e.falling, e.sigma_s, e.label)
+             for e in capture.edges if origin <= e.time_s < end]
+    gaps = [(_local(max(a, origin), origin), _local(min(b, end), origin))
+            for a, b in capture.gaps if a < end and b > origin]
+
+    def _shift(times_s: np.ndarray) -> np.ndarray:
+        t = np.asarray(times_s, dtype=float)
+        t = t[(t >= origin) & (t < end)] - origin
+        return np.round(t * LOCAL_TICKS_PER_S) / LOCAL_TICKS_PER_S
+
+    return Capture(capture.kind, values, fs=capture.fs, t0_s=0.0, voltage=volt,
+                   voltage_measured=capture.voltage_measured, time_s=times, edges=edges,
+                   gaps=gaps, glitches_s=_shift(capture.glitches_s),
+                   range_changes_s=_shift(capture.range_changes_s), monitor=capture.monitor,
+                   source=capture.source, meta={"window_origin_s": origin})

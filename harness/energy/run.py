@@ -1,18 +1,35 @@
 """Energy mode: the ``Runner`` plan with a monitor powering the DUT behind an interface board.
 
-Flow (protocol.md 3.1, 4.8): configure the monitor (voltage), power the DUT, start the
-acquisition, identify and run the plan through the board; each ``infer`` is bracketed by
-a monitor mark before and a synced mark after, the span its two timestamp edges must lie
-in. At the end: stop, pick each window's edges inside its span (falling by default),
-integrate, judge validity and uncertainty, and write results.txt / results.json /
-``energy_inf_NNN.png`` in the runner's formats plus ``energy.json``.
+Flow (protocol.md 3.1, 4.8, 6.7): configure the monitor (voltage), power the DUT, on the
+legacy Arduino IO manager set the timestamp edge mode and enable its timer (``tm 0``,
+``enable-timer``, as the EEMBC energy scripts do), start the acquisition, identify and
+run the plan through the board; each ``infer`` is bracketed by a monitor mark before and
+a synced mark after, the span its two timestamp edges must lie in. At the end: stop,
+(legacy: ``disable-timer``), power off, judge validity and uncertainty, and write
+results.txt / results.json / ``energy_inf_NNN.png`` in the runner's formats plus
+``energy.json``.
+
+Resumable: when the monitor can hand out its data so far (``snapshot``), each window is
+evaluated as soon as it ends, on its own slice of the acquisition re-based to time 0, and
+journaled with its results.json record (power samples and events included) and its
+energy figures. ``--resume`` then starts a new acquisition and runs only the windows
+that are not in the journal; event ids continue the journaled numbering so the
+session's results.json reads as one acquisition (the log says so). A monitor without
+``snapshot`` (a capture file recorded by another tool) is evaluated at the end and
+cannot be resumed.
+
+A window's slice (its results.json ``power`` samples and events) is the ``infer`` command
+itself: from a synced mark before it to the synced mark after it. The MLCommons runner's
+batch also holds the download before it, which no figure uses; leaving it out makes a
+window's record independent of what ran before it (a resumed run re-identifies the DUT
+first), so a resumed window's record is the one the uninterrupted run writes.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +37,16 @@ from harness import mlc
 from harness.datasets import Input
 from harness.dut import Dut, InferResult, Timeouts
 from harness.energy import integrate, report
-from harness.energy.monitors import EnergyMonitor, open_monitor
-from harness.errors import ConfigError
-from harness.interface_board import DutLink, InterfaceBoard, passthrough_chunk_size
+from harness.energy.capture import Capture, Edge, window_capture
+from harness.energy.monitors import EnergyMonitor, open_monitor, supports_snapshot
+from harness.errors import ConfigError, SessionError
+from harness.interface_board import (
+    BOARD_KINDS,
+    LEGACY,
+    DutLink,
+    InterfaceBoard,
+    passthrough_chunk_size,
+)
 from harness.runner import RunConfig, Runner, RunResult
 from harness.scenarios import Action, TestEntry
 from harness.session import Session
@@ -42,37 +66,143 @@ class EnergyOptions:
     dut_baud: int | None = None  # setbaud on the board only if given and different
     falling: bool = True
     boot_wait_s: float = 1.0
+    board: str = "auto"  # auto (from the name/version replies), enhanced or legacy
+
+    def __post_init__(self) -> None:
+        if self.board != "auto" and self.board not in BOARD_KINDS:
+            raise ConfigError(f"--board {self.board!r}: auto, {', '.join(BOARD_KINDS)}")
+
+
+def window_energy_from_dict(data: dict[str, Any]) -> integrate.WindowEnergy:
+    """A journaled ``WindowEnergy.as_dict()`` back as the object."""
+    try:
+        return integrate.WindowEnergy(**{f.name: data[f.name]
+                                         for f in fields(integrate.WindowEnergy)})
+    except (KeyError, TypeError) as exc:
+        raise SessionError(f"journaled window energy is incomplete: {exc}") from exc
+
+
+def _event_number(label: str) -> int | None:
+    return int(label) if label.isdigit() else None
 
 
 class EnergyRunner(Runner):
     """``Runner`` whose windows are measured by ``monitor``."""
 
     def __init__(self, dut: Dut, config: RunConfig, session: Session,
-                 monitor: EnergyMonitor, options: EnergyOptions):
+                 monitor: EnergyMonitor, options: EnergyOptions,
+                 board: InterfaceBoard | None = None):
         super().__init__(dut, config, session)
         self.monitor = monitor
         self.options = options
-        self.spans: list[tuple[float, float]] = []
+        self.board = board
+        self.spans: list[tuple[float, float]] = []  # this process's acquisition only
+        self.per_window = supports_snapshot(monitor)
+        self.energies: dict[int, integrate.WindowEnergy] = {}
+        self.window_meta: dict[int, dict[str, Any]] = {}
+        self._measured: dict[int, tuple[integrate.WindowEnergy, dict[str, Any]]] = {}
+        self._event_offset = 0  # added to numeric event ids (continued after a resume)
+        self._event_next = 0
+        self._acquisition = 0
+        self._note: str | None = None
+
+    # -- acquisition -----------------------------------------------------------------------------
+
+    def _legacy(self) -> bool:
+        return self.board is not None and self.board.kind == LEGACY
+
+    def _begin_acquisition(self) -> None:
+        self.monitor.configure(self.options.voltage)
+        self.monitor.power(True)
+        if self._legacy():
+            assert self.board is not None
+            self.board.set_timestamp_mode(self.options.falling)
+            self.board.enable_timer()
+        self.monitor.start()
 
     def start(self) -> RunResult:
         if self.config.iterations == "auto":
             raise ConfigError("--iterations auto needs DUT timestamps; give a number in "
                               "energy mode")
-        self.monitor.configure(self.options.voltage)
-        self.monitor.power(True)
-        self.monitor.start()
+        self._begin_acquisition()
         return super().start()
 
     def resume(self) -> RunResult:
-        raise ConfigError("an energy run cannot be resumed: the capture is one acquisition")
+        """Continue a killed energy run: a new acquisition for the windows not journaled."""
+        entries = self.session.journal.read()
+        if not entries or entries[0].get("type") != "header":
+            raise SessionError("journal has no header", path=self.session.path)
+        if entries[0].get("mode") != "energy":
+            raise SessionError(f"not an energy session (mode {entries[0].get('mode')!r})",
+                               path=self.session.path)
+        if not self.per_window:
+            raise ConfigError(f"monitor {self.monitor.name!r} cannot be resumed: it has no "
+                              "data before the end of its capture")
+        windows = [e for e in entries if e.get("type") == "window"]
+        if any("energy" not in w for w in windows):
+            raise SessionError("journaled windows carry no energy figures (written by a "
+                               "version that could not resume energy runs)",
+                               path=self.session.path)
+        if windows:
+            self._event_offset = int(windows[-1].get("event_next", 0))
+            self._acquisition = int(windows[-1].get("acquisition", 0)) + 1
+        self._event_next = self._event_offset
+        self._note = (f"tinyperf: resumed energy run: monitor acquisition "
+                      f"{self._acquisition}, event ids continue from {self._event_offset:02d}")
+        self._begin_acquisition()
+        return super().resume()
+
+    # -- windows ---------------------------------------------------------------------------------
+
+    def _header_extra(self) -> dict[str, Any]:
+        board = self.board.kind if self.board is not None else None
+        return {"energy": {**asdict(self.options), "board_detected": board,
+                           "monitor_name": self.monitor.name}}
+
+    def _restore(self, window: int, entry: dict[str, Any]) -> None:
+        super()._restore(window, entry)
+        self.energies[window] = window_energy_from_dict(entry["energy"])
+        self.window_meta[window] = entry.get("meta", {})
 
     def _infer(self, window: int, action: Action) -> InferResult:
-        before = self.monitor.mark()
+        if self._note is not None:
+            self.session.log(self._note)
+            self._note = None
+        # synced: the window's slice starts exactly where the DUT's data stands
+        before = self.monitor.sync() if self.per_window else self.monitor.mark()
         res = self.dut.infer(action.iterations, action.warmups)
         after = self.monitor.sync()
         self.spans.append((before, after))
         self.session.log(f"tinyperf: window {window} monitor span {before:.3f}..{after:.3f} s")
+        if self.per_window:
+            self._measure(window, before, after, res.iterations)
         return res
+
+    def _relabel(self, capture: Capture) -> Capture:
+        """Numeric event ids shifted by ``_event_offset``; ``_event_next`` follows them."""
+        edges = []
+        for e in capture.edges:
+            n = _event_number(e.label)
+            if n is not None:
+                n += self._event_offset
+                self._event_next = max(self._event_next, n + 1)
+                e = Edge(e.time_s, e.falling, e.sigma_s, f"{n:02d}")
+            edges.append(e)
+        capture.edges = edges
+        return capture
+
+    def _measure(self, window: int, before: float, after: float, iterations: int) -> None:
+        """Evaluate the window on its slice ``[before, after)`` of the acquisition."""
+        part = self._relabel(window_capture(self.monitor.snapshot(), before, after))
+        origin = float(part.meta.get("window_origin_s", before))
+        (chosen,) = integrate.bracket_windows(part.edges, [(before - origin, after - origin)],
+                                              self.options.falling)
+        chosen.index = window
+        energy = integrate.evaluate_window(part, chosen, iterations, self.monitor.accuracy)
+        power = report.power_record(part, 0.0, after - origin, self.options.voltage)
+        meta = {"acquisition": self._acquisition, "span_s": [before, after],
+                "slice_s": [origin, after]}
+        self._measured[window] = (energy, power | {"meta": meta})
 
     def _record(self, window: int, item: Input, res: InferResult, mode: str) -> None:
         s = self.session
@@ -81,33 +211,72 @@ class EnergyRunner(Runner):
                                  iterations=res.iterations, warmups=res.warmups,
                                  throughput=None, mode=mode)
         row = item.row
+        measured = self._measured.pop(window, None)
+        power = None
+        if measured is not None:
+            power = dict(measured[1])
+            meta = power.pop("meta")
         record = mlc.window_record(file=row.file, classes=row.classes, label=row.label,
                                    bytes_to_send=row.bytes_to_send, stride=row.stride,
-                                   total_length=item.total_length, infer=infer, mode=mode)
+                                   total_length=item.total_length, infer=infer, mode=mode,
+                                   power=power)
         s.log(mlc.log_running(res.warmups, res.iterations), "done")
+        extra = {"segment": item.segment}
         self.records.append(record)
-        self.extras.append({"segment": item.segment})
+        self.extras.append(extra)
+        if measured is None:
+            return  # evaluated at the end: nothing to journal that a resume could use
+        energy = measured[0]
+        self.energies[window] = energy
+        self.window_meta[window] = meta
+        s.log(f"Captured samples:{len(power['samples'])} "  # type: ignore[index]
+              f"timestamps:{len(power['timestamps'])}")  # type: ignore[index]
+        s.flush_traffic()
+        s.journal.append({"type": "window", "window": window, "record": record,
+                          "extra": extra, "energy": energy.as_dict(), "meta": meta,
+                          "acquisition": self._acquisition, "event_next": self._event_next,
+                          "log_offset": s.log_offset()})
 
     # -- summary ---------------------------------------------------------------------------------
 
     def _summarise(self, ident: Any, entry: TestEntry, actions: list[Action],
                    ts: str) -> tuple[str, RunResult]:
+        if self._note is not None:  # resumed after the last window: only the summary is left
+            self.session.log(self._note)
+            self._note = None
         capture = self.monitor.stop()
+        if self._legacy():
+            assert self.board is not None
+            self.board.disable_timer()
         self.monitor.power(False)
         iterations = [r["infer"]["iterations"] for r in self.records]
-        if self.spans and all(math.isfinite(a) for span in self.spans for a in span):
-            chosen = integrate.bracket_windows(capture.edges, self.spans, self.options.falling)
+        if self.per_window and len(self.energies) == len(self.records):
+            windows = [self.energies[k] for k in range(len(self.records))]
+            spans = [self.window_meta[k].get("span_s") for k in range(len(self.records))]
         else:
-            chosen = integrate.pair_edges(capture.edges, self.options.falling)[:len(iterations)]
-        windows = integrate.evaluate_windows(capture, chosen, iterations[:len(chosen)],
-                                             self.monitor.accuracy)
+            if self.spans and all(math.isfinite(a) for span in self.spans for a in span):
+                chosen = integrate.bracket_windows(capture.edges, self.spans,
+                                                   self.options.falling)
+            else:
+                chosen = integrate.pair_edges(capture.edges,
+                                              self.options.falling)[:len(iterations)]
+            windows = integrate.evaluate_windows(capture, chosen, iterations[:len(chosen)],
+                                                 self.monitor.accuracy)
+            self._write_power(capture, chosen)
+            spans = list(self.spans)
+        for k, record in enumerate(self.records):
+            power = record.get("power") or {}
+            report.plot_window(self.session.path / f"energy_inf_{k:03d}.png",
+                               power.get("samples", []), power.get("timestamps", []))
         summary = integrate.summarise(windows)
-        self._write_power(capture, chosen)
         self.session.write_text("energy.json", report.energy_json(
             summary, monitor=self.monitor.name, voltage=self.options.voltage,
             accuracy_note=self.monitor.accuracy.note,
-            extra={"spans_s": self.spans, "capture_s": [capture.start_s, capture.end_s],
-                   "edges_seen": len(capture.edges)}))
+            extra={"spans_s": spans, "capture_s": [capture.start_s, capture.end_s],
+                   "edges_seen": len(capture.edges),
+                   "window_time_base": "window" if self.per_window else "acquisition",
+                   "acquisitions": self._acquisition + 1,
+                   "interface_board": self.board.kind if self.board else None}))
         text = report.energy_txt(windows, summary.median_uj_per_inference, summary.reasons)
         for reason in summary.reasons:
             self.session.log(f"ERROR: Not valid for submission.  {reason}")
@@ -122,7 +291,7 @@ class EnergyRunner(Runner):
         return text, result
 
     def _write_power(self, capture: Any, chosen: list[integrate.WindowEdges]) -> None:
-        """Attach each window's 1 ms samples and events to its record; plot it."""
+        """End-of-run path: attach each window's 1 ms samples and events to its record."""
         lo = capture.start_s
         for k, record in enumerate(self.records):
             if k < len(self.spans) and math.isfinite(self.spans[k][1]):
@@ -140,19 +309,33 @@ class EnergyRunner(Runner):
                 bytes_to_send=record["bytes_to_send"], stride=record["stride"],
                 total_length=record["total_length"], infer=record["infer"],
                 mode=record["mode"], power=power)
-            report.plot_window(self.session.path / f"energy_inf_{k:03d}.png",
-                               power["samples"], power["timestamps"])
             lo = hi
+
+
+def open_board(link: SerialLink, options: EnergyOptions, session: Session) -> InterfaceBoard:
+    """The interface board on ``link``: its kind (given or detected), its DUT rate."""
+    board = InterfaceBoard(link, kind=None if options.board == "auto" else options.board)
+    kind = board.detect()
+    session.log(f"tinyperf: interface board: {kind}")
+    if options.dut_baud:
+        if kind == LEGACY:  # the legacy IO manager has no setbaud (protocol.md 2.4, 8)
+            session.log(f"tinyperf: legacy IO manager: no setbaud, --dut-baud "
+                        f"{options.dut_baud} not applied")
+        elif board.ensure_baud(options.dut_baud):
+            session.log(f"tinyperf: interface board DUT rate set to {options.dut_baud}")
+    return board
 
 
 def run_energy_session(config: RunConfig, options: EnergyOptions, *,
                        timeouts: Timeouts | None = None,
-                       monitor: EnergyMonitor | None = None) -> RunResult:
-    """Open the board and the monitor, run the energy plan, close everything."""
-    session = Session.create(config.output_dir)
+                       monitor: EnergyMonitor | None = None,
+                       resume: Path | None = None) -> RunResult:
+    """Open the board and the monitor, run (or resume) the energy plan, close everything."""
+    session = Session.reopen(resume) if resume else Session.create(config.output_dir)
     opened: list[Any] = []
     try:
-        session.log(f"Logging initialized. Writing output to {session.log_path}")
+        if resume is None:
+            session.log(f"Logging initialized. Writing output to {session.log_path}")
         mon = monitor or open_monitor(options.monitor)
         opened.append(mon)
         board_link = SerialLink(options.interface, options.interface_baud)
@@ -160,14 +343,12 @@ def run_energy_session(config: RunConfig, options: EnergyOptions, *,
         board_link.add_tap(session.tap)
         session.log(f"Initializing SerialDevice on port: {options.interface} at "
                     f"{options.interface_baud} baud")
-        board = InterfaceBoard(board_link)
-        if options.dut_baud and board.ensure_baud(options.dut_baud):
-            session.log(f"tinyperf: interface board DUT rate set to {options.dut_baud}")
+        board = open_board(board_link, options, session)
         dut = Dut(DutLink(board_link), timeouts=timeouts, timestamps=False,
                   chunk_size=passthrough_chunk_size(),
                   on_event=lambda name, text: session.log(f"tinyperf: {name}: {text}"))
-        runner = EnergyRunner(dut, config, session, mon, options)
-        return runner.start()
+        runner = EnergyRunner(dut, config, session, mon, options, board)
+        return runner.resume() if resume else runner.start()
     finally:
         for thing in reversed(opened):
             thing.close()
@@ -179,7 +360,28 @@ def options_from_args(args: Any) -> EnergyOptions:
     if not args.interface or not args.monitor:
         raise ConfigError("energy mode needs --interface PORT and --monitor SPEC")
     return EnergyOptions(interface=args.interface, monitor=args.monitor, voltage=args.voltage,
-                         dut_baud=args.dut_baud, falling=args.edge == "falling")
+                         dut_baud=args.dut_baud, falling=args.edge == "falling",
+                         board=getattr(args, "board", None) or "auto")
+
+
+def resume_options(session: Path, args: Any) -> EnergyOptions:
+    """The energy set-up a session was started with (journal header); flags given win.
+
+    Ports may change between runs (a board re-plugged), so ``--interface`` and
+    ``--monitor`` override; the measurement settings (voltage, edge) stay the session's.
+    """
+    header = Session.reopen(session).journal.read()[:1]
+    saved = header[0].get("energy") if header else None
+    if not isinstance(saved, dict):
+        raise ConfigError("the session's journal has no energy set-up (not an energy run)",
+                          path=session)
+    names = {f.name for f in fields(EnergyOptions)}
+    values = {k: v for k, v in saved.items() if k in names}
+    for key, flag in (("interface", "interface"), ("monitor", "monitor"), ("board", "board")):
+        given = getattr(args, flag, None)
+        if given:
+            values[key] = given
+    return EnergyOptions(**values)
 
 
 def print_energy(result: RunResult) -> None:
@@ -193,5 +395,5 @@ def print_energy(result: RunResult) -> None:
         print(f"    - {reason}")
 
 
-__all__ = ["EnergyOptions", "EnergyRunner", "Path", "options_from_args", "print_energy",
-           "run_energy_session"]
+__all__ = ["EnergyOptions", "EnergyRunner", "open_board", "options_from_args", "print_energy",
+           "resume_options", "run_energy_session", "window_energy_from_dict"]

@@ -89,7 +89,7 @@ def test_cli_energy_mode(bench, tmp_path, capsys):
     assert "VALID for submission" in out
 
 
-def test_energy_run_refuses_resume_and_auto(bench, tmp_path):
+def test_energy_run_refuses_auto_iterations(bench, tmp_path):
     from harness.errors import ConfigError
 
     cfg = RunConfig(mode="energy", dataset_path=demo_data_dir(), output_dir=tmp_path,

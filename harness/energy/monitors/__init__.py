@@ -23,6 +23,10 @@ class EnergyMonitor(Protocol):
     takes a mark before each ``infer`` and a synced mark after it: the span in which the
     window's two timestamp edges must lie. A monitor that cannot tell (a file recorded by
     another tool) returns NaN and the windows are paired in order instead.
+
+    Optional: ``snapshot() -> Capture``, the data received so far without stopping. A
+    monitor that has it gets each window evaluated (and journaled) as soon as the window
+    ends, which is what makes an energy run resumable; see ``supports_snapshot``.
     """
 
     name: str
@@ -41,6 +45,11 @@ class EnergyMonitor(Protocol):
     def stop(self) -> Capture: ...
 
     def close(self) -> None: ...
+
+
+def supports_snapshot(monitor: object) -> bool:
+    """True when ``monitor`` can hand out its capture so far (per-window evaluation)."""
+    return callable(getattr(monitor, "snapshot", None))
 
 
 Factory = Callable[[str, dict[str, Any]], EnergyMonitor]
@@ -68,4 +77,4 @@ def open_monitor(spec: str, **options: Any) -> EnergyMonitor:
     return factory(arg, options)
 
 
-__all__ = ["EnergyMonitor", "open_monitor", "register"]
+__all__ = ["EnergyMonitor", "open_monitor", "register", "supports_snapshot"]

@@ -18,10 +18,14 @@ from .eembc import read_eembc_trace
 from .energytrace import read_energytrace_csv
 from .jls import read_jls
 from .jscsv import read_joulescope_csv
+from .ppk2 import is_ppk2_header, read_ppk2_csv
 
 Reader = Callable[..., Capture]
 READERS: dict[str, Reader] = {"jls": read_jls, "energytrace": read_energytrace_csv,
-                              "jscsv": read_joulescope_csv, "eembc": read_eembc_trace}
+                              "jscsv": read_joulescope_csv, "eembc": read_eembc_trace,
+                              "ppk2": read_ppk2_csv}
+#: Formats whose reader takes the supply voltage (current-only or optional voltage).
+VOLTAGE_FORMATS = ("jls", "ppk2")
 
 
 def guess_format(path: Path) -> str:
@@ -34,6 +38,8 @@ def guess_format(path: Path) -> str:
         head = path.read_bytes()[:200].decode("utf-8", "replace").lower()
     except OSError as exc:
         raise CaptureFileError(f"cannot read: {exc}", path) from exc
+    if is_ppk2_header(head.splitlines()[0] if head else ""):
+        return "ppk2"
     if "(ns)" in head or "time_ns" in head or "energy (uj)" in head:
         return "energytrace"
     return "jscsv"
@@ -61,9 +67,10 @@ class FileMonitor:
         self.fmt = fmt
         self.options = options
         self.accuracy = accuracy or Accuracy()
+        self.voltage: float | None = None
 
     def configure(self, voltage: float) -> None:
-        self.options.setdefault("voltage", voltage) if self.fmt == "jls" else None
+        self.voltage = voltage  # used by readers that need it (the file may not exist yet)
 
     def power(self, on: bool) -> None:
         """The file's recorder supplies the DUT, not us."""
@@ -78,7 +85,13 @@ class FileMonitor:
         return float("nan")
 
     def stop(self) -> Capture:
-        return read_capture(self.path, self.fmt, **self.options)
+        if not self.path.is_file():
+            raise CaptureFileError("no such file", self.path)
+        fmt = guess_format(self.path) if self.fmt == "auto" else self.fmt
+        options = dict(self.options)
+        if fmt in VOLTAGE_FORMATS and self.voltage is not None:
+            options.setdefault("voltage", self.voltage)
+        return read_capture(self.path, fmt, **options)
 
     def close(self) -> None:
         """Nothing held open."""

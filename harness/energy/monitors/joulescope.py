@@ -107,6 +107,15 @@ class JoulescopeMonitor:
         threading.Event().wait(0.1)
         return self.mark()
 
+    def snapshot(self) -> Capture:
+        """The integrated capture so far; streaming goes on."""
+        with self._lock:
+            if self._integrator is None:
+                raise MonitorError("snapshot without start", self.name)
+            capture = self._integrator.capture(self.voltage)
+        capture.monitor = self.name
+        return capture
+
     def stop(self) -> Capture:
         self.device.stop()
         with self._lock:

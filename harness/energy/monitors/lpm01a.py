@@ -4,6 +4,9 @@ One background thread reads the port for the whole session and sorts every line:
 samples, ``TimeStamp:`` ticks and ``event NN ris|fal`` lines feed the acquisition, the
 rest (acks, errors, ``Acquisition completed``) goes to the command side. Every wait has
 a deadline, ``stop`` included (the reference runner waits for ever there).
+
+Samples count only after the board's ``ack start``: a monitor left acquiring by a killed
+run may still have its old stream in flight when a resumed run starts a new one.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ class _Acquisition:
         self.ticks: list[tuple[int, int]] = []  # (ms, samples before it)
         self.completed = threading.Event()
         self.active = False
+        self.arming = False  # ``start`` sent: become active at its ack
 
 
 class Lpm01aMonitor:
@@ -105,6 +109,11 @@ class Lpm01aMonitor:
             return
         if line.startswith(lp.ACQUISITION_COMPLETED):
             acq.completed.set()
+        ack = lp.parse_ack(line)
+        if ack is not None and ack[0] and ack[1].split()[:1] == ["start"]:
+            with acq.lock:
+                if acq.arming:
+                    acq.arming, acq.active = False, True
         self._replies.put(line)
 
     # -- commands ----------------------------------------------------------------------------
@@ -166,7 +175,7 @@ class Lpm01aMonitor:
             acq.events.clear()
             acq.ticks.clear()
             acq.completed.clear()
-            acq.active = True
+            acq.active, acq.arming = False, True
         self.command("start")
 
     def mark(self) -> float:
@@ -177,6 +186,15 @@ class Lpm01aMonitor:
         """Let in-flight samples arrive (the board streams with a few ms of latency)."""
         self._stop.wait(self.settle_s)
         return self.mark()
+
+    def snapshot(self) -> Capture:
+        """Everything received so far, as a capture; the acquisition goes on."""
+        with self._acq.lock:
+            samples = np.asarray(self._acq.samples, dtype=np.float64)
+            events = list(self._acq.events)
+            ticks = list(self._acq.ticks)
+        return build_capture(samples, events, ticks, voltage=self.voltage,
+                             falling=self.event_falling, source=self.port)
 
     def stop(self) -> Capture:
         """``stop``, wait (bounded) for ``Acquisition completed``, return the capture."""
