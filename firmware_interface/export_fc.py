@@ -208,16 +208,23 @@ def to_c(model: FcModel, symbol: str, source: str, rounding: str = DEFAULT_ROUND
     return "".join(parts)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def export_cli(argv: list[str] | None, description: str, symbol: str,
+               read: Any, render: Any) -> int:
+    """``python -m firmware_interface.export_* MODEL.tflite -o FILE.c`` for an exporter whose
+    ``read(path)`` parses the model and ``render(model, symbol, source, rounding)`` emits C."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("tflite", type=Path)
     parser.add_argument("-o", "--output", type=Path, required=True)
-    parser.add_argument("--symbol", default="ad01_model")
+    parser.add_argument("--symbol", default=symbol)
     parser.add_argument("--rounding", choices=sorted(ROUNDING), default=DEFAULT_ROUNDING)
     args = parser.parse_args(argv)
-    model = read_model(args.tflite)
-    args.output.write_text(to_c(model, args.symbol, args.tflite.name, args.rounding))
+    model = read(args.tflite)
+    args.output.write_text(render(model, args.symbol, args.tflite.name, args.rounding))
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return export_cli(argv, __doc__.splitlines()[0], "ad01_model", read_model, to_c)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ Usage: ``python -m firmware_interface.export_kws kws_ref_model.tflite -o kws01_m
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import math
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from firmware_interface.export_fc import (
     Layer,
     _c_array,
     activation_range,
+    export_cli,
     quantize_multiplier,
 )
 from harness.errors import ModelError
@@ -359,15 +359,7 @@ def to_c(model: KwsModel, symbol: str, source: str, rounding: str = DEFAULT_ROUN
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("tflite", type=Path)
-    parser.add_argument("-o", "--output", type=Path, required=True)
-    parser.add_argument("--symbol", default="kws01_model")
-    parser.add_argument("--rounding", choices=sorted(ROUNDING), default=DEFAULT_ROUNDING)
-    args = parser.parse_args(argv)
-    model = read_model(args.tflite)
-    args.output.write_text(to_c(model, args.symbol, args.tflite.name, args.rounding))
-    return 0
+    return export_cli(argv, __doc__.splitlines()[0], "kws01_model", read_model, to_c)
 
 
 if __name__ == "__main__":
