@@ -90,3 +90,41 @@ def test_mlcommons_method_rejects_non_consecutive_ids():
 
     with pytest.raises(MonitorError, match="not consecutive"):
         integrate.mlcommons_window([1.0] * 10, [["00", 1], ["02", 5]], 1)
+
+
+def _naive_stream(p: np.ndarray, bits: np.ndarray, fs: float, every: int):
+    """Reference for StreamIntegrator: one cumulative sum over the whole stream."""
+    p = np.where(np.isnan(p), 0.0, p.astype(np.float64))
+    acc = np.cumsum(p)
+    ks = np.arange(every - 1, p.size, every)
+    j = np.flatnonzero(bits[1:] != bits[:-1]) + 1
+    edge_e = (acc[j - 1] - p[j - 1] / 2) / fs
+    return (ks + 1) / fs, acc[ks] / fs, j, edge_e, acc[-1] / fs
+
+
+@pytest.mark.parametrize("block", [1, 999, 1000, 4096, 333_333])
+def test_stream_integrator_equals_one_cumulative_sum(block: int) -> None:
+    """Records, edge energies and total equal a whole-stream cumsum for any block size,
+    with NaNs (counted, zeroed, recorded as gaps) and edges on block boundaries."""
+    fs, n, every = 1e5, 50_000, 100
+    rng = np.random.default_rng(5)
+    current = rng.uniform(1e-3, 1e-2, n).astype(np.float32)
+    current[[17, 4095, 4096, 30_000]] = np.nan
+    bits = np.zeros(n, dtype=np.uint8)
+    for a, b in ((999, 4000), (4096, 4200), (12_345, 20_000), (33_333, 49_990)):
+        bits[a:b] = 1
+    if block >= 1000:  # a level change exactly at the first sample of a block
+        bits[2 * block:2 * block + 50] = 1 if 2 * block + 50 < n else 0
+    si = StreamIntegrator(fs, record_every=every, min_width=1)
+    for a in range(0, n, block):
+        si.add_block(current[a:a + block], np.float32(1.8), bits[a:a + block])
+    p = current.astype(np.float64) * np.float32(1.8)
+    t_ref, e_ref, j, edge_ref, total = _naive_stream(p.astype(np.float32), bits, fs, every)
+    assert si.nan_samples == 4 and len(si._gaps) == 4
+    assert si.energy == pytest.approx(total, rel=1e-9)
+    t = np.concatenate(si._rec_t)[1:]
+    e = np.concatenate(si._rec_e)[1:]
+    np.testing.assert_allclose(t, t_ref, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(e, e_ref, rtol=1e-9, atol=1e-15)
+    np.testing.assert_array_equal(np.concatenate(si._trans), j)
+    np.testing.assert_allclose(np.concatenate(si._edge_e), edge_ref, rtol=1e-9, atol=1e-15)

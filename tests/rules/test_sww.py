@@ -328,3 +328,11 @@ def test_medium_test_file_fails_the_count(tmp_path: Path) -> None:
     tree, _bench, _ = make_sww_tree(tmp_path, case=case)
     report = run(tree)
     assert ids(report, "error") == {"TINY-ACC-SWW-COUNT"}
+
+
+def test_sww_energy_plot_is_listed(sww: tuple[Path, Path, SwwCase]) -> None:
+    """The official checker file-lists sww energy/ with energy_inf_000.png: a warning."""
+    tree, bench, _case = sww
+    (bench / "energy" / "energy_inf_000.png").unlink()
+    hits = [f for f in run(tree).findings if f.rule_id == "TINY-LAYOUT-007"]
+    assert [(f.severity, "energy_inf_000.png" in f.message) for f in hits] == [("warning", True)]
