@@ -7,6 +7,7 @@ checker loads its YAML rules: all of it must be package data, not only present i
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -32,9 +33,14 @@ def _runtime_files() -> set[str]:
 
 @pytest.mark.timeout(300)
 def test_wheel_contains_firmware_sources_rules_and_demo_data(tmp_path: Path) -> None:
+    # build from a copy: setuptools writes build/ and *.egg-info next to the sources
+    src = tmp_path / "src"
+    shutil.copytree(REPO, src, ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "*.egg-info", "__pycache__", "demo_sessions", "sessions",
+        ".pytest_cache"))
     proc = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-         "-w", str(tmp_path), str(REPO)], capture_output=True, text=True, timeout=280)
+         "-w", str(tmp_path), str(src)], capture_output=True, text=True, timeout=280)
     if proc.returncode != 0:
         pytest.fail(f"pip wheel failed:\n{proc.stdout}\n{proc.stderr}")
     [wheel] = tmp_path.glob("tinyperf-*.whl")
