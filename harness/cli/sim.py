@@ -2,6 +2,11 @@
 
 Prints one ``link: <url>`` line per endpoint so scripts can grep the address to pass to
 ``tinyperf run --port``.
+
+``--energy-rig`` serves a whole virtual energy bench instead: an energy-build DUT behind a
+fake interface board (enhanced or legacy Arduino, ``--board``) and a fake LPM01A that powers
+it, both on ptys; it prints ``interface:``, ``monitor:`` and the analytic truth, so
+``tinyperf run --mode energy`` can be tried from the shell with no hardware.
 """
 
 from __future__ import annotations
@@ -51,11 +56,24 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--realtime", type=float, default=0.0,
                         help="sleep this fraction of the simulated inference time")
     parser.add_argument("--faults", metavar="YAML", help="fault injection plan")
+    rig = parser.add_argument_group("virtual energy bench (--energy-rig)")
+    rig.add_argument("--energy-rig", action="store_true",
+                     help="serve interface board + LPM01A + DUT: a whole energy bench")
+    rig.add_argument("--board", choices=("enhanced", "legacy"), default="enhanced",
+                     help="interface board to emulate (default: the STM32H573I-DK)")
+    rig.add_argument("--idle-ma", type=float, default=2.0, help="DUT idle current (mA)")
+    rig.add_argument("--active-ma", type=float, default=10.0,
+                     help="DUT current while inferring (mA)")
+    rig.add_argument("--simulated-time", action="store_true",
+                     help="the DUT clock advances only with simulated work (fast and "
+                          "deterministic) instead of following the wall clock")
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Start the server, print its links, serve until SIGINT/SIGTERM."""
+    if args.energy_rig:
+        return run_energy_rig(args)
     if args.no_pty and args.socket is None:
         args.socket = 0
 
@@ -93,6 +111,44 @@ def run(args: argparse.Namespace) -> int:
             while not stop.wait(0.5):
                 if server.error is not None:
                     raise server.error
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0
+
+
+def run_energy_rig(args: argparse.Namespace) -> int:
+    """Serve :func:`firmware_interface.sim.energy_rig.virtual_energy_rig` until stopped."""
+    from firmware_interface.sim.energy_rig import virtual_energy_rig
+    from harness.errors import ConfigError
+
+    if args.socket is not None or args.no_pty or args.faults:
+        raise ConfigError("--energy-rig serves ptys only (no --socket, --no-pty, --faults)")
+    if args.latency_us is not None:
+        raise ConfigError("--energy-rig takes --throughput, not --latency-us")
+    throughput = args.throughput or 23.0
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with virtual_energy_rig(args.model_id, throughput=throughput,
+                                idle_a=args.idle_ma * 1e-3, active_a=args.active_ma * 1e-3,
+                                tflite=args.tflite, vendor=args.vendor, board=args.board,
+                                follow_wall=not args.simulated_time) as rig:
+            charge_uc = rig.truth_uj_per_inference / rig.power.voltage
+            print(f"interface: {rig.interface_url}", flush=True)
+            print(f"monitor: {rig.monitor}", flush=True)
+            print(f"truth: {charge_uc:.6f} uC per inference x supply voltage "
+                  f"(= {charge_uc * 1.8:.4f} uJ/inf at 1.8 V), {throughput:g} inf/s", flush=True)
+            print(f"use: tinyperf run --mode energy --interface {rig.interface_url} "
+                  f"--monitor {rig.monitor} --voltage 1.8 --dataset-path DIR", flush=True)
+            print(f"serving a {args.board} board, an LPM01A and a {args.model_id} DUT "
+                  "(Ctrl-C to stop)", flush=True)
+            while not stop.wait(0.5):
+                pass
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
