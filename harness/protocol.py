@@ -138,9 +138,31 @@ def parse_results(payload: str) -> tuple[float, ...]:
     return tuple(values)
 
 
+def _literal_head(pattern: re.Pattern[str], size: int = 3) -> str:
+    """The first ``size`` literal characters an anchored pattern requires."""
+    out, chars, i = [], pattern.pattern.removeprefix("^"), 0
+    while len(out) < size:
+        c = chars[i]
+        if c == "\\":
+            i += 1
+            c = chars[i]
+        elif c in "([.*+?{|$":
+            raise ValueError(f"pattern {pattern.pattern!r} has no {size}-character literal head")
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+# Patterns by their first three characters: a line is tried only against the few patterns
+# that can match it (log parsing in the checker classifies ~10^5 lines per tree).
+_BY_HEAD: dict[str, list[tuple[Kind, re.Pattern[str]]]] = {}
+for _kind, _pattern in _PATTERNS:
+    _BY_HEAD.setdefault(_literal_head(_pattern), []).append((_kind, _pattern))
+
+
 def parse_line(line: str) -> Message:
     """Classify one cleaned DUT line. Unknown lines are ``Kind.OTHER``, never an error."""
-    for kind, pattern in _PATTERNS:
+    for kind, pattern in _BY_HEAD.get(line[:3], ()):
         match = pattern.match(line)
         if match is None:
             continue
