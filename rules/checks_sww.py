@@ -14,7 +14,7 @@ from rules.checks_results import figure_hits
 from rules.context import BenchFigures, Context, Hit
 from rules.ruleset import Rule
 from submissions.model import Benchmark, ModeRun
-from submissions.sww import SwwFigures, read_folder
+from submissions.sww import SwwFigures, detections_vs_log, read_folder
 
 # figure -> (official key, line as printed by the runner, protocol.md 7.5)
 _LINES = {
@@ -152,3 +152,14 @@ def model_equivalent(ctx: Context, rule: Rule) -> Iterable[Hit]:
             keys = [(mf.division, mf.submitter, system, folder) for system, folder in mf.results]
             for key in keys or [()]:
                 yield Hit(mf.rel, {"detail": detail}, evidence=v.evidence, key=key)
+
+
+@kind("sww_log_detections")
+def sww_log_detections(ctx: Context, rule: Rule) -> Iterable[Hit]:
+    """results.json's detections are the ones the run logged (TINY-LOG-001 for sww)."""
+    for run, _figs, _bench, key in _sww(ctx, rule):
+        if run is None:
+            continue
+        why = detections_vs_log(run)
+        if why is not None:
+            yield Hit(f"{run.rel}/results.json", {"detail": why}, key=key)

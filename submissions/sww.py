@@ -11,6 +11,7 @@ Pure: loaded records in, ``Figure`` records out.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -153,6 +154,50 @@ class SwwFigures:
 
     def figures(self, names: list[str]) -> list[Figure]:
         return [getattr(self, n) for n in names]
+
+
+_RE_INT_LIST = re.compile(r"^\[\s*(?:-?\d+\s*(?:,\s*-?\d+\s*)*)?\]$")
+
+
+def log_detection_lists(log_text: str) -> list[list[int]]:
+    """The board detection list the runner logs for each stream (protocol.md 7.5): the
+    first line that is a bare list of integers after each ``Playing {wav} ...`` line."""
+    lists: list[list[int]] = []
+    waiting = False
+    for raw in log_text.splitlines():
+        line = raw.strip()
+        if line.startswith("Playing "):
+            waiting = True
+        elif waiting and _RE_INT_LIST.match(line):
+            inner = line[1:-1].strip()
+            lists.append([int(v) for v in inner.split(",")] if inner else [])
+            waiting = False
+    return lists
+
+
+def detections_vs_log(run: ModeRun) -> str | None:
+    """Why results.json's detection lists disagree with log.txt's, or None when they agree
+    (or cannot be compared: no log, no results.json; those are reported elsewhere)."""
+    if run.log_text is None:
+        return None
+    records = _records(run)
+    if not records:
+        return None
+    logged = log_detection_lists(run.log_text)
+    if len(logged) != len(records):
+        return (f"log.txt lists detections for {len(logged)} stream(s), results.json has "
+                f"{len(records)}")
+    for k, (rec, seen) in enumerate(zip(records, logged)):
+        try:
+            claimed = _ints(rec["infer"].get("detections"), f"results.json[{k}].detections")
+        except SwwDataError as exc:
+            return str(exc)
+        if claimed != seen:
+            diff = next((i for i, (a, b) in enumerate(zip(claimed, seen)) if a != b),
+                        min(len(claimed), len(seen)))
+            return (f"stream {k}: results.json detections differ from log.txt at position "
+                    f"{diff} ({len(claimed)} vs {len(seen)} values)")
+    return None
 
 
 def read_folder(bench: Benchmark) -> ModeRun | None:

@@ -208,6 +208,10 @@ CASES: dict[str, tuple[Callable[[Path, SwwCase], object], str]] = {
     "TINY-SWW-005": (lambda b, _c: edit(b / E, "25.0000 mW.", "26.0000 mW."),
                      "claimed power (mW) 26.0 but raw data gives 25"),
     "TINY-SWW-006": (lambda b, _c: _unequal_lists(b), "100 start times and 99 stop times"),
+    # a detection edited in results.json only: the log keeps what the board reported
+    "TINY-SWW-007": (lambda b, _c: edit_json(b / "energy/results.json", lambda r: r["infer"][
+        "detections"].__setitem__(3, r["infer"]["detections"][3] + 1)),
+                     "stream 0: results.json detections differ from log.txt at position 3"),
 }
 
 
@@ -336,3 +340,14 @@ def test_sww_energy_plot_is_listed(sww: tuple[Path, Path, SwwCase]) -> None:
     (bench / "energy" / "energy_inf_000.png").unlink()
     hits = [f for f in run(tree).findings if f.rule_id == "TINY-LAYOUT-007"]
     assert [(f.severity, "energy_inf_000.png" in f.message) for f in hits] == [("warning", True)]
+
+
+def test_log_detection_lists_are_read_per_stream() -> None:
+    from submissions.sww import log_detection_lists
+
+    log = "\n".join(["Device model retrieved: sww01", "[1, 2]",  # before any stream: ignored
+                     "Playing a.wav (length = 3.0s) at 01:02:03...", "... done",
+                     "No activation data found.", "[85, 9937, 9969]", "[7]",
+                     "Playing b.wav (length = 3.0s) at 01:02:09...", "[]",
+                     "False negatives: [1.0]"])
+    assert log_detection_lists(log) == [[85, 9937, 9969], []]
