@@ -24,7 +24,8 @@ def register(subparsers: Any) -> None:
         description="Check an MLPerf Tiny submission tree (a round, a division or a submitter "
                     "folder, or a .zip/.tar.gz of one): every claim in results.txt is "
                     "recomputed from the raw logs.")
-    p.add_argument("path", type=Path, help="tree, division or submitter folder, or archive")
+    p.add_argument("path", type=Path,
+                   help="round, division or submitter folder, a folder of rounds, or archive")
     p.add_argument("--version", choices=VERSIONS,
                    help="rule set (default: from a vX.Y path component, else v1.4)")
     p.add_argument("--format", choices=("text", "json", "csv"), default="text",
