@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +23,7 @@ from harness.energy.run import EnergyOptions, run_energy_session
 from harness.errors import ConfigError
 from harness.runner import RunConfig
 from reference_models.demo import demo_data_dir
+from tests.session_kill import journal_windows, kill_after_windows
 
 THROUGHPUT = 20.0  # 50 000 µs per inference: every DUT event on the 1 ms sample grid
 ITERATIONS = 220  # 11 s windows
@@ -45,13 +44,6 @@ def _run_args(rig, out: Path) -> list[str]:
             "--iterations", str(ITERATIONS), "--output-dir", str(out), "--no-progress"]
 
 
-def _journal_windows(session: Path) -> int:
-    path = session / "journal.jsonl"
-    if not path.exists():
-        return 0
-    return sum(1 for line in path.read_text().splitlines() if '"type":"window"' in line)
-
-
 def _energy_windows(folder: Path) -> list[dict]:
     return json.loads((folder / "energy.json").read_text())["windows"]
 
@@ -67,18 +59,9 @@ def test_energy_resume_after_sigkill_gives_the_same_results(reference_dir, tmp_p
     with _rig(reference_dir, board_baud=115200) as rig:
         proc = subprocess.Popen(_cli(*_run_args(rig, tmp_path / "killed")), env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 120
-        session = None
-        while time.monotonic() < deadline and proc.poll() is None:
-            found = list((tmp_path / "killed").glob("*"))
-            session = found[0] if found else None
-            if session is not None and _journal_windows(session) >= 2:
-                break
-            time.sleep(0.01)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
+        session = kill_after_windows(proc, tmp_path / "killed", 2, timeout_s=120)
         assert session is not None
-        done_before = _journal_windows(session)
+        done_before = journal_windows(session)
         assert 2 <= done_before < 5, proc.stderr.read().decode()[-2000:]
         assert not (session / "results.json").exists()
         infers_before = sum(c.startswith("dut infer") for c in rig.board.commands)

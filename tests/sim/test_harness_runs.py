@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +22,7 @@ from reference_models.demo import demo_data_dir, demo_subset
 from reference_models.dut_outputs import kws01_results
 from reference_models.registry import resolve_model_file
 from reference_models.runtime import TfliteModel
+from tests.session_kill import journal_windows, kill_after_windows
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -140,13 +139,6 @@ def test_ad01_runs_window_by_window(ad_sim, tmp_path):
     assert 0.0 <= acc.figures["auc"] <= 1.0
 
 
-def _journal_windows(session: Path) -> int:
-    path = session / "journal.jsonl"
-    if not path.exists():
-        return 0
-    return sum(1 for line in path.read_text().splitlines() if '"type":"window"' in line)
-
-
 def _cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "harness.cli.main", *args]
 
@@ -165,18 +157,9 @@ def test_resume_after_sigkill_gives_the_same_results(reference_dir, tmp_path):
         assert whole.returncode == 0, whole.stderr
         proc = subprocess.Popen(_cli(*common, "--output-dir", str(tmp_path / "killed")),
                                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 60
-        session = None
-        while time.monotonic() < deadline:
-            found = list((tmp_path / "killed").glob("*"))
-            session = found[0] if found else None
-            if session is not None and _journal_windows(session) >= 12:
-                break
-            time.sleep(0.02)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=10)
+        session = kill_after_windows(proc, tmp_path / "killed", 12, poll_s=0.02)
         assert session is not None
-        done_before = _journal_windows(session)
+        done_before = journal_windows(session)
         assert 12 <= done_before < 40
         assert not (session / "results.json").exists()
         resumed = subprocess.run(_cli("run", "--resume", str(session), "--port", server.url,
