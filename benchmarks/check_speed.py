@@ -2,7 +2,7 @@
 
 Copies both fixture rounds N times into a temporary folder (one submitter per copy), then
 measures, side by side in one run: parsing (the tree walk and every file parsed by
-``submissions.loader``), recomputation (``rules.engine.recompute_tree``) and the rule
+``tinyperf.submissions.loader``), recomputation (``rules.engine.recompute_tree``) and the rule
 pass. Prints seconds per result dir (``results/<system>/<benchmark>``) and the shares.
 Usage: python benchmarks/check_speed.py [--copies 4] [--reference-dir DIR]
 """
@@ -16,9 +16,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from rules.engine import check, recompute_tree, reference_labels
-from rules.ruleset import load_ruleset
-from submissions.loader import load
+from tinyperf.rules.engine import check, recompute_tree, reference_labels
+from tinyperf.rules.ruleset import load_ruleset
+from tinyperf.submissions.loader import load
 
 FIXTURES = Path(__file__).resolve().parents[2] / "shared/fixtures/real_submissions"
 

@@ -1,6 +1,6 @@
 """Integrate a 60 s, 1 MS/s current + voltage + GPI capture: vectorised vs per-sample loop.
 
-The vectorised path is ``harness.energy.stream.StreamIntegrator`` (what the live
+The vectorised path is ``tinyperf.harness.energy.stream.StreamIntegrator`` (what the live
 Joulescope monitor runs) followed by window evaluation. The loop is the reference
 runner's method (``energy += i * v / fs`` per sample, with a GPI edge check), timed on a
 slice and extrapolated to 60 s — running it on all 6e7 samples would take minutes. Both
@@ -16,10 +16,9 @@ import argparse
 import time
 
 import numpy as np
-
-from firmware_interface.sim.power import PowerModel
-from harness.energy import integrate
-from harness.energy.stream import StreamIntegrator
+from tinyperf.firmware_interface.sim.power import PowerModel
+from tinyperf.harness.energy import integrate
+from tinyperf.harness.energy.stream import StreamIntegrator
 
 FS = 1_000_000
 BLOCK = 1 << 20

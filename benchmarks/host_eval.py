@@ -26,10 +26,9 @@ import os
 import time
 
 import numpy as np
-
-from harness import metrics
-from reference_models import bins, dut_outputs, evaluate, registry
-from reference_models.demo import demo_data_dir
+from tinyperf.formats import metrics
+from tinyperf.reference_models import bins, dut_outputs, evaluate, registry
+from tinyperf.reference_models.demo import demo_data_dir
 
 
 def make_inputs(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

@@ -25,11 +25,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import serial
-
-from harness.datasets import Dataset
-from harness.dut import Dut
-from harness.transport import open_link
-from reference_models.demo import demo_data_dir
+from tinyperf.harness.link.dut import Dut
+from tinyperf.harness.link.transport import open_link
+from tinyperf.harness.run.datasets import Dataset
+from tinyperf.reference_models.demo import demo_data_dir
 
 
 class NaiveLoader:
@@ -75,7 +74,7 @@ class NaiveLoader:
 @contextlib.contextmanager
 def virtual_dut(baud: int) -> Iterator[str]:
     """``tinyperf sim`` in its own process (a DUT is another device: no shared GIL)."""
-    cmd = [sys.executable, "-m", "harness.cli.main", "sim", "--model-id", "kws01",
+    cmd = [sys.executable, "-m", "tinyperf.cli.main", "sim", "--model-id", "kws01",
            "--throughput", "23"]
     if baud:
         cmd += ["--baud", str(baud)]

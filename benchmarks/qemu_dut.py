@@ -34,13 +34,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from firmware_interface.qemu import ICOUNT_SHIFT, QemuFirmware, build_qemu
-from harness.dut import Dut
-from harness.runner import RunConfig, run_session
-from harness.scenarios import TestEntry
-from harness.transport import open_link
-from reference_models.demo import demo_data_dir
-from reference_models.dut_outputs import ad01_file_windows
+from tinyperf.firmware_interface.links import start_firmware
+from tinyperf.firmware_interface.qemu import ICOUNT_SHIFT, QemuFirmware, build_qemu
+from tinyperf.harness.link.dut import Dut
+from tinyperf.harness.link.transport import open_link
+from tinyperf.harness.run.runner import RunConfig, run_session
+from tinyperf.harness.run.scenarios import TestEntry
+from tinyperf.reference_models.demo import demo_data_dir
+from tinyperf.reference_models.dut_outputs import ad01_file_windows
 
 FULL_FILES, FULL_WINDOWS = 16, 196
 BAUD = 115200
@@ -104,7 +105,8 @@ def measure_session(url_spec: str, files: list[str], windows: int | None) -> flo
         t0 = time.perf_counter()
         result = run_session(RunConfig(mode="accuracy", dataset_path=data.parent,
                                        output_dir=Path(tmp) / "s", entries=entries,
-                                       port=url_spec, progress=False))
+                                       port=url_spec, progress=False),
+                                 start_dut=start_firmware)
         wall = time.perf_counter() - t0
         assert result.valid, result.reasons
         return wall

@@ -20,13 +20,12 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-from firmware_interface.sim.model import make_virtual_dut
-from firmware_interface.sim.server import SimServer
-from harness import compare, report
-from harness.history import History
-from harness.runner import RunConfig, run_session
-from reference_models.demo import demo_data_dir
+from tinyperf.firmware_interface.sim.model import make_virtual_dut
+from tinyperf.firmware_interface.sim.server import SimServer
+from tinyperf.harness.analysis import compare, report
+from tinyperf.harness.analysis.history import History
+from tinyperf.harness.run.runner import RunConfig, run_session
+from tinyperf.reference_models.demo import demo_data_dir
 
 
 def real_sessions(out: Path) -> list[Path]:

@@ -7,7 +7,7 @@ with ``frexp`` and round-half-away, ``CalculateActivationRangeQuantized`` for th
 activation). The graph structure and fused activations are read from the flatbuffer with a
 minimal reader; tensor data and quantisation come from the TFLite interpreter.
 
-Usage: ``python -m firmware_interface.export_fc MODEL.tflite -o ad01_model_data.c``
+Usage: ``python -m tinyperf.firmware_interface.export_fc MODEL.tflite -o ad01_model_data.c``
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from reference_models.runtime import load_interpreter
+from tinyperf.reference_models.runtime import load_interpreter
 
 _FC_BUILTIN = 9  # BuiltinOperator.FULLY_CONNECTED
 _ACTIVATIONS = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6"}
@@ -183,7 +182,7 @@ def _c_array(ctype: str, name: str, values: np.ndarray) -> str:
 ROUNDING = {"double": "FC_ROUNDING_DOUBLE", "single": "FC_ROUNDING_SINGLE",
             "ties-up": "FC_ROUNDING_DOUBLE_TIES_UP"}
 #: Default: what the TFLite interpreter's builtin op computes on x86, so the firmware prints
-#: exactly reference_models.dut_outputs' values (and the host evaluation's AUC).
+#: exactly tinyperf.reference_models.dut_outputs' values (and the host evaluation's AUC).
 DEFAULT_ROUNDING = "ties-up"
 
 

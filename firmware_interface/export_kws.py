@@ -9,15 +9,16 @@ prepares them, so the C kernels reproduce the interpreter's builtin kernels bit 
 - conv / depthwise: per-channel ``QuantizeMultiplier`` of ``double(in) * double(w[c]) /
   double(out)`` (``PopulateConvolutionQuantizationParams``), SAME padding as
   ``ComputePaddingWithOffset`` (the odd pixel goes to the bottom/right);
-- fully connected: the per-tensor multiplier of :mod:`firmware_interface.export_fc`;
+- fully connected: the per-tensor multiplier of :mod:`tinyperf.firmware_interface.export_fc`;
 - softmax: the builtin int8 kernel on x86 is the float look-up-table one
   (``PopulateSoftmaxLookupTable``): ``table[d] = expf(-input_scale * beta * d)`` for the
   distance ``d = max - x`` in 0..255, normalised in float and rounded. The table is computed
   here, once, so every target sees the same 256 floats whatever its libm's ``expf`` does.
 
-The graph is read with :mod:`reference_models.tflite_info` (no runtime needed).
+The graph is read with :mod:`tinyperf.reference_models.tflite_info` (no runtime needed).
 
-Usage: ``python -m firmware_interface.export_kws kws_ref_model.tflite -o kws01_model_data.c``
+Usage:
+``python -m tinyperf.firmware_interface.export_kws kws_ref_model.tflite -o kws01_model_data.c``
 """
 
 from __future__ import annotations
@@ -28,8 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
-from firmware_interface.export_fc import (
+from tinyperf.firmware_interface.export_fc import (
     DEFAULT_ROUNDING,
     ROUNDING,
     ExportError,
@@ -39,9 +39,9 @@ from firmware_interface.export_fc import (
     export_cli,
     quantize_multiplier,
 )
-from harness.errors import ModelError
-from reference_models import tflite_info
-from reference_models.tflite_info import ModelInfo, Operator, Tensor
+from tinyperf.formats.errors import ModelError
+from tinyperf.reference_models import tflite_info
+from tinyperf.reference_models.tflite_info import ModelInfo, Operator, Tensor
 
 #: The kws01 DUT contract (reference_models spec 1.4 / 1.9): 490 int8 in, 12 int8 out.
 INPUT_SHAPE = (1, 49, 10, 1)

@@ -1,6 +1,6 @@
 """Build the C firmware with ``make`` into a cache folder, and run the host (POSIX) build.
 
-The build helpers here are shared with :mod:`firmware_interface.qemu`:
+The build helpers here are shared with :mod:`tinyperf.firmware_interface.qemu`:
 
 - :func:`cache_dir` -- ``$TINYPERF_FIRMWARE_DIR`` or ``~/.cache/tinyperf/firmware``; never the
   source tree's ``firmware_interface/build`` (other checkouts and the test suite share it);
@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from harness.errors import ConformanceError
+from tinyperf.formats.errors import ConformanceError
 
 SOURCE = Path(__file__).resolve().parent
 ENV_FIRMWARE_DIR = "TINYPERF_FIRMWARE_DIR"
@@ -88,8 +88,8 @@ def _write_if_changed(out: Path, text: str) -> Path:
 def ad01_model_source(build: Path, tflite: str | Path | None = None,
                       reference_dir: str | Path | None = None) -> Path:
     """``build/ad01_model_data.c`` from the ad01 ``.tflite`` (registry-verified unless given)."""
-    from firmware_interface.export_fc import read_model, to_c
-    from reference_models.registry import resolve_model_file
+    from tinyperf.firmware_interface.export_fc import read_model, to_c
+    from tinyperf.reference_models.registry import resolve_model_file
 
     path = resolve_model_file("ad01", tflite, reference_dir=reference_dir)
     return _write_if_changed(build / "ad01_model_data.c",
@@ -99,8 +99,8 @@ def ad01_model_source(build: Path, tflite: str | Path | None = None,
 def kws01_model_source(build: Path, tflite: str | Path | None = None,
                        reference_dir: str | Path | None = None) -> Path:
     """``build/kws01_model_data.c`` from the kws01 ``.tflite`` (registry-verified unless given)."""
-    from firmware_interface.export_kws import read_model, to_c
-    from reference_models.registry import resolve_model_file
+    from tinyperf.firmware_interface.export_kws import read_model, to_c
+    from tinyperf.reference_models.registry import resolve_model_file
 
     path = resolve_model_file("kws01", tflite, reference_dir=reference_dir)
     return _write_if_changed(build / "kws01_model_data.c",

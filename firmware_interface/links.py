@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from firmware_interface.host import MODELS, FirmwareError, HostFirmware, build_host
+from tinyperf.firmware_interface.host import MODELS, FirmwareError, HostFirmware, build_host
 
 SCHEMES = ("qemu", "host")
 
@@ -68,12 +68,20 @@ class FirmwareLink:
         return iter((self.url, self.close))
 
 
+def start_firmware(spec: str) -> FirmwareLink | None:
+    """Start the firmware a port spec names; None for a plain link (device path, URL).
+
+    This is the ``start_dut`` hook of ``tinyperf.harness.run.runner.run_session``.
+    """
+    return open_firmware_link(spec) if is_firmware_link(spec) else None
+
+
 def open_firmware_link(spec: str, *, build_dir: str | Path | None = None,
                        lifetime_s: float | None = None) -> FirmwareLink:
     """Build if needed, start the firmware ``spec`` names; return its :class:`FirmwareLink`."""
     scheme, model, image, options = parse_firmware_link(spec)
     if scheme == "qemu":
-        from firmware_interface.qemu import QemuFirmware, build_qemu
+        from tinyperf.firmware_interface.qemu import QemuFirmware, build_qemu
 
         if options:
             raise FirmwareError(f"{spec}: qemu links take no options")

@@ -31,7 +31,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from firmware_interface.host import (
+from tinyperf.firmware_interface.host import (
     FirmwareError,
     _check_model,
     _require,

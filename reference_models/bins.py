@@ -5,7 +5,7 @@ ad01: 102400 bytes of float32 little-endian log-mel, frame-major [200][128]; lab
 ``{file},2,{label},2560,512`` (window and stride in bytes). No header, ``\\n`` line ends.
 
 This module owns the byte layouts and size checks; every malformed file raises
-:class:`harness.errors.DatasetError` naming the file (and line, for label files).
+:class:`tinyperf.formats.errors.DatasetError` naming the file (and line, for label files).
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
-from harness.errors import DatasetError
+from tinyperf.formats.errors import DatasetError
 
 #: kws01 class order (spec §1.1): model output index = y_labels label = ``.bin`` name suffix.
 KWS_LABELS: tuple[str, ...] = (

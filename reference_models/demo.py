@@ -3,7 +3,7 @@
 This module owns the committed demo sets in ``reference_models/demo_data/{kws01,ad01}``.
 :func:`make_demo` writes synthetic audio in the *official raw layouts* (Speech Commands test
 archive; DCASE ToyCar ``test/``) into a temporary folder and runs it through the same
-:mod:`reference_models.prepare` code as real data. :func:`evaluate_demo` runs the int8 reference
+:mod:`.prepare` code as real data. :func:`evaluate_demo` runs the int8 reference
 models on the result (kws01 top-1, ad01 pooled AUC) as a pipeline check; these numbers are
 not MLPerf results.
 """
@@ -19,13 +19,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.io.wavfile
 import scipy.stats
-
-from reference_models import bins, prepare
-from reference_models.features import ad as ad_features
-from reference_models.synth import machine, speech
+from tinyperf.reference_models import bins, prepare
+from tinyperf.reference_models.features import ad as ad_features
+from tinyperf.reference_models.synth import machine, speech
 
 if TYPE_CHECKING:
-    from reference_models.runtime import TfliteModel
+    from tinyperf.reference_models.runtime import TfliteModel
 
 logger = logging.getLogger(__name__)
 
@@ -148,10 +147,10 @@ def evaluate_demo(
 ) -> DemoScores:
     """Score the int8 reference models on a demo set (default: the committed one).
 
-    Model files are found by :func:`reference_models.registry.resolve_model_file` (explicit
+    Model files are found by :func:`tinyperf.reference_models.registry.resolve_model_file` (explicit
     path, ``$TINYPERF_REFERENCE_DIR``, cache); no download is attempted.
     """
-    from reference_models import registry, runtime  # needs a TFLite runtime
+    from tinyperf.reference_models import registry, runtime  # needs a TFLite runtime
 
     root = Path(data_dir) if data_dir is not None else demo_data_dir()
     scores: dict[str, float | int | None] = {}

@@ -11,7 +11,7 @@ Owns the firmware's input conversion (``th_load_tensor``) and result computation
 
 Used by the virtual DUT and by host-side evaluation, so both produce the numbers a
 reference board would print. The model argument is anything shaped like
-:class:`reference_models.runtime.TfliteModel` (``input``/``output`` info, ``invoke``,
+:class:`tinyperf.reference_models.runtime.TfliteModel` (``input``/``output`` info, ``invoke``,
 ``invoke_batch``).
 """
 
@@ -22,8 +22,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import numpy as np
-
-from harness.errors import ModelError
+from tinyperf.formats.errors import ModelError
 
 KWS01_INPUT_BYTES = 490
 AD01_WINDOW_BYTES = 2560

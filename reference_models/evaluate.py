@@ -36,10 +36,9 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import numpy as np
-
-from harness import metrics
-from harness.errors import DatasetError, ModelError
-from reference_models import bins, dut_outputs, registry
+from tinyperf.formats import metrics
+from tinyperf.formats.errors import DatasetError, ModelError
+from tinyperf.reference_models import bins, dut_outputs, registry
 
 Kernels = Literal["reference", "xnnpack"]
 Rounding = Literal["printed", "exact"]
@@ -69,7 +68,7 @@ def detect_benchmark(model: Any) -> str:
 
 def default_kernels(model_path: str | Path) -> Kernels:
     """Reference kernels for int8-input models, XNNPACK for float ones."""
-    from reference_models.tflite_info import read_model
+    from tinyperf.reference_models.tflite_info import read_model
 
     info = read_model(model_path)
     dtype = info.tensors[info.inputs[0]].dtype if info.inputs else "float32"
@@ -95,7 +94,7 @@ def dataset_folder(dataset_path: str | Path, benchmark: str,
 
 def open_models(model_path: str | Path, kernels: Kernels, count: int = 1) -> list[Any]:
     """``count`` independent interpreters of one model (one per worker thread)."""
-    from reference_models.runtime import TfliteModel  # needs a TFLite runtime
+    from tinyperf.reference_models.runtime import TfliteModel  # needs a TFLite runtime
 
     return [TfliteModel(model_path, reference_kernels=kernels == "reference")
             for _ in range(max(count, 1))]
@@ -227,7 +226,7 @@ def evaluate_kws01(
 def ad01_window_scores(model: Any, windows: np.ndarray) -> np.ndarray:
     """Unrounded firmware-style score of each row of ``windows`` (n x 640 float32), batched.
 
-    int8 models: :func:`reference_models.dut_outputs.ad01_scores` (C-``round`` quantization,
+    int8 models: :func:`.dut_outputs.ad01_scores` (C-``round`` quantization,
     dequantized output vs the float window). Float models: the output vs the window.
     """
     w = np.asarray(windows, dtype=np.float32)
@@ -367,7 +366,7 @@ def evaluate(
     workers: int | None = None,
 ) -> KwsEvaluation | AdEvaluation:
     """Evaluate a kws01 or ad01 model (detected from its input shape) on ``dataset_path``."""
-    from reference_models.tflite_info import read_model
+    from tinyperf.reference_models.tflite_info import read_model
 
     info = read_model(model_path)
     if not info.inputs:

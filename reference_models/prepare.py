@@ -9,8 +9,8 @@ This module owns the dataset layouts and file naming:
 - ad01 from DCASE 2020 Task 2 ToyCar ``test/`` (``{normal|anomaly}_id_XX_NNNNNNNN.wav``).
   Output names ``{wav stem}_hist_librosa.bin``.
 
-Feature maths lives in :mod:`reference_models.features`; byte layouts in
-:mod:`reference_models.bins`. The example order of the official kws01 set comes from
+Feature maths lives in :mod:`tinyperf.reference_models.features`; byte layouts in
+:mod:`tinyperf.reference_models.bins`. The example order of the official kws01 set comes from
 tfds and cannot be reproduced here; we use sorted path order (documented, deterministic).
 """
 
@@ -25,11 +25,10 @@ from pathlib import Path
 
 import numpy as np
 import scipy.io.wavfile
-
-from harness.errors import DatasetError
-from reference_models import bins
-from reference_models.features import ad as ad_features
-from reference_models.features import kws as kws_features
+from tinyperf.formats.errors import DatasetError
+from tinyperf.reference_models import bins
+from tinyperf.reference_models.features import ad as ad_features
+from tinyperf.reference_models.features import kws as kws_features
 
 logger = logging.getLogger(__name__)
 

@@ -21,8 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from harness.errors import ModelError
+from tinyperf.formats.errors import ModelError
 
 log = logging.getLogger(__name__)
 
@@ -211,7 +210,7 @@ def model_ids() -> tuple[str, ...]:
 
 def reference_artifacts(model_id: str) -> list[str]:
     """``model_id`` followed by the ids of its float companions (``models verify`` accepts a
-    model equivalent to any of them; see :func:`reference_models.verify.verify_any`)."""
+    model equivalent to any of them; see :func:`tinyperf.reference_models.verify.verify_any`)."""
     get_model(model_id)  # unknown ids fail here with the list of known ones
     return [model_id] + [m for m in model_ids() if get_model(m).companion_of == model_id]
 

@@ -6,7 +6,7 @@ must accept such a model. This module produces one: it reads the float ``.tflite
 (``kws_ref_model_float32.tflite``, ``ad01_fp32.tflite``), builds the equivalent Keras
 inference model (BatchNorm already folded into the weights, activations fused), copies every
 weight as its dequantized real value, and converts it with the same post-training int8
-settings as ``models build`` (:func:`reference_models.quantize.convert_int8`).
+settings as ``models build`` (:func:`tinyperf.reference_models.quantize.convert_int8`).
 
 Supported ops: CONV_2D, DEPTHWISE_CONV_2D, AVERAGE_POOL_2D, RESHAPE, FULLY_CONNECTED,
 SOFTMAX — the reference kws01/ad01 op set. Layout conversions (TFLite → Keras):
@@ -21,10 +21,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from harness.errors import ModelError
-from reference_models import quantize
-from reference_models.tflite_info import ModelInfo, Operator, dequantized_values, read_model
+from tinyperf.formats.errors import ModelError
+from tinyperf.reference_models import quantize
+from tinyperf.reference_models.tflite_info import (
+    ModelInfo,
+    Operator,
+    dequantized_values,
+    read_model,
+)
 
 _ACTIVATIONS = {"NONE": None, "RELU": "relu", "RELU6": "relu6"}
 

@@ -1,9 +1,9 @@
 """Robustness sweep (beyond MLPerf Tiny): accuracy / AUC of a model vs signal-to-noise ratio.
 
 Takes the *raw* audio (Speech Commands layout for kws01, DCASE ToyCar ``test/`` WAVs for
-ad01, exactly what :mod:`reference_models.prepare` reads), mixes noise into every clip at each
-SNR, runs the real feature pipeline (:mod:`reference_models.features.kws` MFCC + int8
-quantisation / :mod:`reference_models.features.ad` log-mel) and scores the model on the host
+ad01, exactly what :mod:`.prepare` reads), mixes noise into every clip at each
+SNR, runs the real feature pipeline (:mod:`.features.kws` MFCC + int8
+quantisation / :mod:`.features.ad` log-mel) and scores the model on the host
 with the same code as ``tinyperf models evaluate`` (reference kernels for int8 models): kws01
 top-1 (argmax) and OvR macro AUC of the printed values, ad01 pooled AUC over files.
 
@@ -26,11 +26,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from harness.errors import ConfigError, DatasetError
-from reference_models import evaluate, prepare, registry
-from reference_models.features import ad as ad_features
-from reference_models.features import kws as kws_features
+from tinyperf.formats.errors import ConfigError, DatasetError
+from tinyperf.reference_models import evaluate, prepare, registry
+from tinyperf.reference_models.features import ad as ad_features
+from tinyperf.reference_models.features import kws as kws_features
 
 SAMPLE_RATE = 16000
 #: P_x floor for clips that are (nearly) digital silence: -60 dBFS.
@@ -187,7 +186,7 @@ class _Scorer:
             w = evaluate.ad01_file_windows(feats)
             scores.append(evaluate.file_score(evaluate.ad01_window_scores(m, w)))
         s = np.array(scores)
-        from harness import metrics
+        from tinyperf.formats import metrics
 
         auc, _per_id, _mean = evaluate.ad01_aucs([c.name for c in clips], labels, s)
         top1 = metrics.ad_top1_percent(labels, s) if len(s) else None

@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from harness.errors import ModelError
+from tinyperf.formats.errors import ModelError
 
 #: Runtime modules in preference order; each must expose ``Interpreter``.
 _RUNTIMES = ("ai_edge_litert.interpreter", "tflite_runtime.interpreter", "tensorflow.lite")

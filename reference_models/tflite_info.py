@@ -1,9 +1,11 @@
 """Read a ``.tflite`` file without a runtime: graph, quantization, sizes, MACs and memory.
 
-Owns a small, read-only parser of the TFLite flatbuffer (only the tables tinyperf needs:
-``Model``, ``OperatorCode``, ``SubGraph``, ``Tensor``, ``QuantizationParameters``,
-``Buffer``, ``Operator`` and the builtin options of the ops the MLPerf Tiny models use) and the
-footprint figures derived from it (``tinyperf models info``):
+The flatbuffer is read with the generated TFLite schema that ships with the runtime package
+(``ai_edge_litert.schema_py_generated``; see :func:`_schema` for the fallbacks), so every
+builtin op, tensor type and options table of the schema is known by its real name. From the
+first subgraph tinyperf keeps the graph, the quantization, the constant buffers and the
+builtin options of the ops its figures and checks use, and derives the footprint figures
+(``tinyperf models info``):
 
 - parameter count = elements of every tensor backed by a non-empty constant buffer;
 - constant bytes = bytes of those buffers' data; flash bytes = the file size;
@@ -19,138 +21,146 @@ footprint figures derived from it (``tinyperf models info``):
   structs, per-channel quantization buffers and kernel scratch (spec §3.1 "tail").
 
 The parser records the absolute file offsets of buffer data and of the option fields it
-reads, so tests and :mod:`reference_models.verify` can patch a copy of a model byte for byte.
-Every malformed file raises :class:`harness.errors.ModelError` naming the file.
+reads, so tests and :mod:`tinyperf.reference_models.verify` can patch a copy of a model byte
+for byte.
+Every malformed file raises :class:`tinyperf.formats.errors.ModelError` naming the file (the
+generated classes do not validate: their raw struct/index errors are converted here).
 """
 
 from __future__ import annotations
 
+import functools
+import importlib
 import struct
+import types
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from harness.errors import ModelError
+from tinyperf.formats.errors import ModelError
 
 #: Alignment (bytes) of every tensor in the planner, as TFLite Micro's arena.
 PLANNER_ALIGNMENT = 16
 
-#: BuiltinOperator codes of the TFLite schema (the ones small models use; others print
-#: as ``BUILTIN_<code>``).
-BUILTIN_OPS: dict[int, str] = {
-    0: "ADD", 1: "AVERAGE_POOL_2D", 2: "CONCATENATION", 3: "CONV_2D", 4: "DEPTHWISE_CONV_2D",
-    5: "DEPTH_TO_SPACE", 6: "DEQUANTIZE", 7: "EMBEDDING_LOOKUP", 8: "FLOOR",
-    9: "FULLY_CONNECTED", 11: "L2_NORMALIZATION", 12: "L2_POOL_2D", 14: "LOGISTIC",
-    17: "MAX_POOL_2D", 18: "MUL", 19: "RELU", 20: "RELU_N1_TO_1", 21: "RELU6", 22: "RESHAPE",
-    23: "RESIZE_BILINEAR", 25: "SOFTMAX", 26: "SPACE_TO_DEPTH", 27: "SVDF", 28: "TANH",
-    32: "CUSTOM", 34: "PAD", 39: "TRANSPOSE", 40: "MEAN", 41: "SUB", 42: "DIV", 43: "SQUEEZE",
-    45: "STRIDED_SLICE", 49: "SPLIT", 53: "CAST", 54: "PRELU", 55: "MAXIMUM", 57: "MINIMUM",
-    67: "TRANSPOSE_CONV", 70: "EXPAND_DIMS", 74: "SUM", 76: "RSQRT", 83: "PACK",
-    88: "UNPACK", 97: "LEAKY_RELU", 98: "SQUARED_DIFFERENCE", 114: "QUANTIZE",
-    117: "HARD_SWISH", 126: "BATCH_MATMUL",
+#: Storage of the tensor types tinyperf can size or read, by schema name (lower case):
+#: numpy dtype (None: not readable as an array) and bytes per element. Types of the schema
+#: not listed count 1 byte per element.
+_STORAGE: dict[str, tuple[str | None, float]] = {
+    "float32": ("<f4", 4), "float16": ("<f2", 2), "int32": ("<i4", 4), "uint8": ("u1", 1),
+    "int64": ("<i8", 8), "string": (None, 1), "bool": ("u1", 1), "int16": ("<i2", 2),
+    "complex64": ("<c8", 8), "int8": ("i1", 1), "float64": ("<f8", 8),
+    "complex128": ("<c16", 16), "uint64": ("<u8", 8), "uint32": ("<u4", 4),
+    "uint16": ("<u2", 2), "int4": (None, 0.5), "bfloat16": (None, 2), "int2": (None, 0.25),
+    "uint4": (None, 0.5), "float8_e4m3fn": (None, 1), "float8_e5m2": (None, 1),
 }
 
-#: TensorType → (name, numpy dtype or None, bytes per element).
-TENSOR_TYPES: dict[int, tuple[str, str | None, float]] = {
-    0: ("float32", "<f4", 4), 1: ("float16", "<f2", 2), 2: ("int32", "<i4", 4),
-    3: ("uint8", "u1", 1), 4: ("int64", "<i8", 8), 5: ("string", None, 1),
-    6: ("bool", "u1", 1), 7: ("int16", "<i2", 2), 8: ("complex64", "<c8", 8),
-    9: ("int8", "i1", 1), 10: ("float64", "<f8", 8), 11: ("complex128", "<c16", 16),
-    12: ("uint64", "<u8", 8), 15: ("uint32", "<u4", 4), 16: ("uint16", "<u2", 2),
-    17: ("int4", None, 0.5),
+#: Builtin options decoded per op name: the schema's options table and the fields kept
+#: (schema field names; the generated accessor is the CamelCase name).
+OPTION_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "CONV_2D": ("Conv2DOptions", ("padding", "stride_w", "stride_h",
+                                  "fused_activation_function", "dilation_w_factor",
+                                  "dilation_h_factor")),
+    "DEPTHWISE_CONV_2D": ("DepthwiseConv2DOptions", (
+        "padding", "stride_w", "stride_h", "depth_multiplier", "fused_activation_function",
+        "dilation_w_factor", "dilation_h_factor")),
+    **{pool: ("Pool2DOptions", ("padding", "stride_w", "stride_h", "filter_width",
+                                "filter_height", "fused_activation_function"))
+       for pool in ("AVERAGE_POOL_2D", "MAX_POOL_2D", "L2_POOL_2D")},
+    "FULLY_CONNECTED": ("FullyConnectedOptions", (
+        "fused_activation_function", "weights_format", "keep_num_dims",
+        "asymmetric_quantize_inputs")),
+    "SOFTMAX": ("SoftmaxOptions", ("beta",)),
+    "ADD": ("AddOptions", ("fused_activation_function",)),
+    "MUL": ("MulOptions", ("fused_activation_function",)),
+    "SUB": ("SubOptions", ("fused_activation_function",)),
 }
 
-ACTIVATIONS = {0: "NONE", 1: "RELU", 2: "RELU_N1_TO_1", 3: "RELU6", 4: "TANH", 5: "SIGN_BIT"}
-PADDINGS = {0: "SAME", 1: "VALID"}
+#: Option fields shown by their schema enum name: field -> enum class of the schema.
+_ENUM_FIELDS = {"padding": "Padding", "fused_activation_function": "ActivationFunctionType"}
 
-# Field layouts of the builtin options tables we decode: name -> (slot, struct format, default).
-# Slots follow schema.fbs declaration order.
-_CONV = {"padding": (0, "b", 0), "stride_w": (1, "i", 0), "stride_h": (2, "i", 0),
-         "fused_activation_function": (3, "b", 0), "dilation_w_factor": (4, "i", 1),
-         "dilation_h_factor": (5, "i", 1)}
-_DEPTHWISE = {"padding": (0, "b", 0), "stride_w": (1, "i", 0), "stride_h": (2, "i", 0),
-              "depth_multiplier": (3, "i", 0), "fused_activation_function": (4, "b", 0),
-              "dilation_w_factor": (5, "i", 1), "dilation_h_factor": (6, "i", 1)}
-_POOL = {"padding": (0, "b", 0), "stride_w": (1, "i", 0), "stride_h": (2, "i", 0),
-         "filter_width": (3, "i", 0), "filter_height": (4, "i", 0),
-         "fused_activation_function": (5, "b", 0)}
-_FC = {"fused_activation_function": (0, "b", 0), "weights_format": (1, "b", 0),
-       "keep_num_dims": (2, "?", False), "asymmetric_quantize_inputs": (3, "?", False)}
-_SOFTMAX = {"beta": (0, "f", 0.0)}
-_ADD_MUL = {"fused_activation_function": (0, "b", 0)}
-
-#: Options decoded per op name (the union type in the file is checked against it).
-OPTION_LAYOUTS: dict[str, dict[str, tuple[int, str, Any]]] = {
-    "CONV_2D": _CONV, "DEPTHWISE_CONV_2D": _DEPTHWISE, "AVERAGE_POOL_2D": _POOL,
-    "MAX_POOL_2D": _POOL, "L2_POOL_2D": _POOL, "FULLY_CONNECTED": _FC, "SOFTMAX": _SOFTMAX,
-    "ADD": _ADD_MUL, "MUL": _ADD_MUL, "SUB": _ADD_MUL,
-}
-_ENUM_OPTIONS = {"padding": PADDINGS, "fused_activation_function": ACTIVATIONS}
+#: Where the generated TFLite schema may come from, first found wins.
+_SCHEMA_MODULES = (
+    "ai_edge_litert.schema_py_generated",
+    "tflite_runtime.schema_py_generated",
+    "tensorflow.lite.python.schema_py_generated",
+    "tflite",  # the PyPI package of the same generated classes (one module per class)
+)
 
 
-# -- a minimal flatbuffer reader ----------------------------------------------------------------
+# -- the generated schema -------------------------------------------------------------------------
 
 
-class _Reader:
-    """Bounds-checked little-endian access to flatbuffer tables and vectors."""
+class _Schema:
+    """The generated TFLite schema classes and the enum tables derived from them."""
 
-    def __init__(self, data: bytes, source: str) -> None:
-        self.data = data
-        self.source = source
+    def __init__(self, module: types.ModuleType) -> None:
+        import flatbuffers.table
 
-    def fail(self, what: str) -> ModelError:
-        return ModelError(f"{self.source}: not a valid .tflite flatbuffer ({what})")
+        self.module = module
+        self.ops = self.enum("BuiltinOperator")
+        self.options = self.enum("BuiltinOptions")
+        self.types = {code: name.lower() for code, name in self.enum("TensorType").items()}
+        self.enums = {key: self.enum(cls) for key, cls in _ENUM_FIELDS.items()}
 
-    def unpack(self, fmt: str, pos: int) -> Any:
-        size = struct.calcsize("<" + fmt)
-        if pos < 0 or pos + size > len(self.data):
-            raise self.fail(f"read of {size} bytes at offset {pos} past the end")
-        return struct.unpack_from("<" + fmt, self.data, pos)[0]
+        class FieldTable(flatbuffers.table.Table):
+            """A table that remembers the absolute position of the last field looked up."""
 
-    def field_pos(self, table: int, slot: int) -> int | None:
-        """Absolute position of field ``slot`` of the table at ``table``, or None if absent."""
-        vtable = table - self.unpack("i", table)
-        vt_size = self.unpack("H", vtable)
-        entry = 4 + 2 * slot
-        if entry + 2 > vt_size:
-            return None
-        rel = self.unpack("H", vtable + entry)
-        return table + rel if rel else None
+            __slots__ = ("field",)
 
-    def scalar(self, table: int, slot: int, fmt: str, default: Any) -> Any:
-        pos = self.field_pos(table, slot)
-        return default if pos is None else self.unpack(fmt, pos)
+            def Offset(self, vtableOffset: int) -> int:
+                rel = super().Offset(vtableOffset)
+                self.field = self.Pos + rel if rel else None
+                return rel
 
-    def ref(self, table: int, slot: int) -> int | None:
-        """Target of an offset field (sub-table, vector or string), or None if absent."""
-        pos = self.field_pos(table, slot)
-        return None if pos is None else pos + self.unpack("I", pos)
+        self.field_table = FieldTable
 
-    def vector(self, table: int, slot: int) -> tuple[int, int]:
-        """(position of the first element, length) of a vector field; (0, 0) if absent."""
-        start = self.ref(table, slot)
-        if start is None:
-            return 0, 0
-        length = self.unpack("I", start)
-        return start + 4, length
+    def cls(self, name: str) -> Any:
+        """A generated class by name (the ``tflite`` package keeps each in its own module)."""
+        found = getattr(self.module, name, None)
+        if found is None and hasattr(self.module, "__path__"):
+            found = importlib.import_module(f"{self.module.__name__}.{name}")
+        if isinstance(found, types.ModuleType):
+            found = getattr(found, name)
+        if found is None:
+            raise ModelError(f"the TFLite schema in {self.module.__name__} has no {name}")
+        return found
 
-    def tables(self, table: int, slot: int) -> list[int]:
-        pos, n = self.vector(table, slot)
-        return [pos + 4 * i + self.unpack("I", pos + 4 * i) for i in range(n)]
+    def enum(self, name: str) -> dict[int, str]:
+        return {v: k for k, v in vars(self.cls(name)).items()
+                if not k.startswith("_") and isinstance(v, int)}
 
-    def scalars(self, table: int, slot: int, fmt: str) -> list[Any]:
-        pos, n = self.vector(table, slot)
-        size = struct.calcsize("<" + fmt)
-        if n and pos + n * size > len(self.data):
-            raise self.fail(f"vector of {n} elements at offset {pos} past the end")
-        return list(struct.unpack_from(f"<{n}{fmt}", self.data, pos)) if n else []
+    def root(self, data: bytes) -> Any:
+        model = self.cls("Model")
+        get_root = getattr(model, "GetRootAs", None) or model.GetRootAsModel
+        return get_root(data, 0)
 
-    def string(self, table: int, slot: int) -> str:
-        pos, n = self.vector(table, slot)
-        return self.data[pos:pos + n].decode("utf-8", "replace") if n else ""
+
+@functools.cache
+def _schema() -> _Schema:
+    """The generated schema of the first installed package of :data:`_SCHEMA_MODULES`."""
+    for name in _SCHEMA_MODULES:
+        try:
+            return _Schema(importlib.import_module(name))
+        except ImportError:
+            continue
+    raise ModelError("reading .tflite files needs the generated TFLite schema and flatbuffers: "
+                     "install ai-edge-litert (pip install ai-edge-litert), or on a Python it "
+                     "does not support the 'tflite' package (pip install tflite)")
+
+
+def __getattr__(name: str) -> Any:
+    """Tables of the schema's enums, built on first use (the schema is imported lazily)."""
+    if name == "BUILTIN_OPS":  # BuiltinOperator code -> name
+        return dict(_schema().ops)
+    if name == "TENSOR_TYPES":  # TensorType code -> (name, numpy dtype or None, bytes/element)
+        return {code: (n, *_STORAGE.get(n, (None, 1))) for code, n in _schema().types.items()}
+    if name == "ACTIVATIONS":
+        return dict(_schema().enums["fused_activation_function"])
+    if name == "PADDINGS":
+        return dict(_schema().enums["padding"])
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # -- parsed records -------------------------------------------------------------------------------
@@ -305,13 +315,14 @@ class ModelInfo:
 
 
 def _type_width(dtype: str) -> float:
-    for name, _, width in TENSOR_TYPES.values():
-        if name == dtype:
-            return width
-    return 1
+    return _STORAGE.get(dtype, (None, 1))[1]
 
 
 # -- parsing --------------------------------------------------------------------------------------
+
+
+class _Malformed(Exception):
+    """A structural problem found while reading; becomes a ModelError naming the file."""
 
 
 def read_model(path: str | Path) -> ModelInfo:
@@ -331,110 +342,179 @@ def parse_model(data: bytes, source: str = "<bytes>") -> ModelInfo:
     if data[4:8] != b"TFL3":
         raise ModelError(f"{source}: not a .tflite file (file identifier {data[4:8]!r}, "
                          "expected b'TFL3')")
-    r = _Reader(data, source)
-    root = r.unpack("I", 0)
-    buffers = tuple(_buffer(r, i, t) for i, t in enumerate(r.tables(root, 4)))
-    codes = [_opcode(r, t) for t in r.tables(root, 1)]
-    subgraphs = r.tables(root, 2)
-    if not subgraphs:
-        raise r.fail("no subgraph")
-    sg = subgraphs[0]
-    tensors = tuple(_tensor(r, i, t, buffers) for i, t in enumerate(r.tables(sg, 0)))
+    try:
+        schema = _schema()
+    except ModelError as exc:
+        raise ModelError(f"{source}: {exc}") from None
+    data = bytes(data)
+    try:
+        return _parse(schema, data, source)
+    except _Malformed as exc:
+        raise ModelError(f"{source}: not a valid .tflite flatbuffer ({exc})") from None
+    except (struct.error, IndexError, ValueError, TypeError, OverflowError) as exc:
+        # the generated accessors read without bounds checks: a read past the end (or an
+        # offset out of the 32-bit range) surfaces as one of these
+        raise ModelError(f"{source}: not a valid .tflite flatbuffer "
+                         f"({type(exc).__name__}: {exc})") from exc
+
+
+def _table(obj: Any, what: str) -> Any:
+    """``obj`` (a generated table) after checking its position and vtable lie in the file.
+
+    Every other read of the generated code goes forward from these (unsigned offsets), so
+    it fails with a struct/numpy error past the end; only the vtable (a signed offset back)
+    could land before the start, where Python would silently read from the end.
+    """
+    if obj is None:
+        raise _Malformed(f"{what} missing")
+    tab = obj._tab
+    pos, data = tab.Pos, tab.Bytes
+    if pos + 4 > len(data):
+        raise _Malformed(f"{what} at offset {pos} past the end")
+    vtable = pos - int.from_bytes(data[pos:pos + 4], "little", signed=True)
+    if vtable < 0 or vtable + 4 > len(data):
+        raise _Malformed(f"{what} at offset {pos} has its vtable outside the file")
+    return obj
+
+
+def _ints(obj: Any, name: str) -> tuple[Any, ...]:
+    """A numeric vector field as Python numbers (``()`` when absent)."""
+    values = getattr(obj, f"{name}AsNumpy")()  # the generated code returns 0 when absent
+    return () if isinstance(values, int) else tuple(values.tolist())
+
+
+def _text(raw: bytes | None) -> str:
+    return raw.decode("utf-8", "replace") if raw else ""
+
+
+def _parse(schema: _Schema, data: bytes, source: str) -> ModelInfo:
+    model = _table(schema.root(data), "model")
+    buffers = tuple(_buffer(_table(model.Buffers(i), f"buffer {i}"), i, len(data))
+                    for i in range(model.BuffersLength()))
+    codes = [_opcode(schema, _table(model.OperatorCodes(i), f"operator code {i}"))
+             for i in range(model.OperatorCodesLength())]
+    n_subgraphs = model.SubgraphsLength()
+    if not n_subgraphs:
+        raise _Malformed("no subgraph")
+    sg = _table(model.Subgraphs(0), "subgraph 0")
+    tensors = tuple(_tensor(schema, _table(sg.Tensors(i), f"tensor {i}"), i, buffers)
+                    for i in range(sg.TensorsLength()))
     operators = []
-    for i, t in enumerate(r.tables(sg, 3)):
-        code_index = r.scalar(t, 0, "I", 0)
+    for i in range(sg.OperatorsLength()):
+        op = _table(sg.Operators(i), f"op {i}")
+        code_index = op.OpcodeIndex()
         if code_index >= len(codes):
-            raise r.fail(f"op {i} uses operator code {code_index} of {len(codes)}")
+            raise _Malformed(f"op {i} uses operator code {code_index} of {len(codes)}")
         name, version = codes[code_index]
-        inputs = tuple(r.scalars(t, 1, "i"))
-        outputs = tuple(r.scalars(t, 2, "i"))
+        inputs, outputs = _ints(op, "Inputs"), _ints(op, "Outputs")
         for k in (*inputs, *outputs):
-            if k >= len(tensors):
-                raise r.fail(f"op {i} ({name}) refers to tensor {k} of {len(tensors)}")
-        options, offsets = _options(r, t, name)
+            if not -1 <= k < len(tensors):
+                raise _Malformed(f"op {i} ({name}) refers to tensor {k} of {len(tensors)}")
+        options, offsets = _options(schema, op, i, name)
         operators.append(Operator(i, name, version, inputs, outputs, options, offsets))
+    inputs, outputs = _ints(sg, "Inputs"), _ints(sg, "Outputs")
+    for k in (*inputs, *outputs):
+        if not 0 <= k < len(tensors):
+            raise _Malformed(f"graph input/output is tensor {k} of {len(tensors)}")
     return ModelInfo(
         path=source,
         file_bytes=len(data),
-        version=r.scalar(root, 0, "I", 0),
-        description=r.string(root, 3),
+        version=model.Version(),
+        description=_text(model.Description()),
         tensors=tensors,
         operators=tuple(operators),
         buffers=buffers,
-        inputs=tuple(r.scalars(sg, 1, "i")),
-        outputs=tuple(r.scalars(sg, 2, "i")),
-        subgraphs=len(subgraphs),
+        inputs=inputs,
+        outputs=outputs,
+        subgraphs=n_subgraphs,
         data=data,
     )
 
 
-def _buffer(r: _Reader, index: int, table: int) -> Buffer:
-    pos, n = r.vector(table, 0)
+def _buffer(buf: Any, index: int, file_bytes: int) -> Buffer:
+    n = buf.DataLength()
     if n:
-        if pos + n > len(r.data):
-            raise r.fail(f"buffer {index} runs past the end of the file")
+        tab = buf._tab
+        pos = tab.Vector(tab.Offset(4))  # absolute start of the data vector's bytes
+        if pos + n > file_bytes:
+            raise _Malformed(f"buffer {index} runs past the end of the file")
         return Buffer(index, pos, n)
     # Models over 2 GB keep data after the flatbuffer: offset/size fields (schema ≥ 2.14).
-    offset = r.scalar(table, 1, "Q", 0)
-    size = r.scalar(table, 2, "Q", 0)
+    offset = buf.Offset() if hasattr(buf, "Offset") else 0
+    size = buf.Size() if hasattr(buf, "Size") else 0
     if offset > 1 and size:
-        if offset + size > len(r.data):
-            raise r.fail(f"buffer {index} (offset {offset}) runs past the end of the file")
+        if offset + size > file_bytes:
+            raise _Malformed(f"buffer {index} (offset {offset}) runs past the end of the file")
         return Buffer(index, offset, size)
     return Buffer(index, -1, 0)
 
 
-def _opcode(r: _Reader, table: int) -> tuple[str, int]:
-    deprecated = r.scalar(table, 0, "b", 0)
-    code = r.scalar(table, 3, "i", 0)
-    builtin = max(code, deprecated)  # the schema's rule for old/new files
-    version = r.scalar(table, 2, "i", 1)
-    if builtin == 32:
-        custom = r.string(table, 1)
+def _opcode(schema: _Schema, code: Any) -> tuple[str, int]:
+    # the schema's rule for old and new files: the larger of the two code fields
+    deprecated = getattr(code, "DeprecatedBuiltinCode", lambda: 0)()  # absent before 2.4
+    builtin = max(code.BuiltinCode(), deprecated)
+    version = code.Version()
+    name = schema.ops.get(builtin, f"BUILTIN_{builtin}")
+    if name == "CUSTOM":
+        custom = _text(code.CustomCode())
         return f"CUSTOM:{custom}" if custom else "CUSTOM", version
-    return BUILTIN_OPS.get(builtin, f"BUILTIN_{builtin}"), version
+    return name, version
 
 
-def _tensor(r: _Reader, index: int, table: int, buffers: Sequence[Buffer]) -> Tensor:
-    shape = tuple(r.scalars(table, 0, "i"))
-    type_code = r.scalar(table, 1, "b", 0)
-    if type_code not in TENSOR_TYPES:
-        raise r.fail(f"tensor {index} has unknown type {type_code}")
-    buffer = r.scalar(table, 2, "I", 0)
+def _tensor(schema: _Schema, t: Any, index: int, buffers: Sequence[Buffer]) -> Tensor:
+    type_code = t.Type()
+    if type_code not in schema.types:
+        raise _Malformed(f"tensor {index} has unknown type {type_code}")
+    buffer = t.Buffer()
     if buffer >= len(buffers):
-        raise r.fail(f"tensor {index} uses buffer {buffer} of {len(buffers)}")
+        raise _Malformed(f"tensor {index} uses buffer {buffer} of {len(buffers)}")
     quant = None
-    qt = r.ref(table, 4)
-    if qt is not None:
-        scale = tuple(float(s) for s in r.scalars(qt, 2, "f"))
-        if scale:
-            zp = tuple(int(z) for z in r.scalars(qt, 3, "q"))
-            quant = Quantization(scale, zp or (0,) * len(scale), r.scalar(qt, 6, "i", 0))
+    q = t.Quantization()
+    scale = _ints(_table(q, f"quantization of tensor {index}"), "Scale") if q is not None else ()
+    if scale:
+        zp = _ints(q, "ZeroPoint")
+        quant = Quantization(scale, zp or (0,) * len(scale), q.QuantizedDimension())
     return Tensor(
         index=index,
-        name=r.string(table, 3),
-        shape=shape,
-        dtype=TENSOR_TYPES[type_code][0],
+        name=_text(t.Name()),
+        shape=_ints(t, "Shape"),
+        dtype=schema.types[type_code],
         buffer=buffer,
         quantization=quant,
         constant=buffers[buffer].size > 0,
-        is_variable=bool(r.scalar(table, 5, "?", False)),
+        is_variable=bool(t.IsVariable()),
     )
 
 
-def _options(r: _Reader, op_table: int, name: str) -> tuple[dict[str, Any], dict[str, int]]:
-    layout = OPTION_LAYOUTS.get(name)
-    table = r.ref(op_table, 4)
-    if layout is None or table is None:
+def _camel(field_name: str) -> str:
+    return "".join(part.capitalize() for part in field_name.split("_"))
+
+
+def _options(schema: _Schema, op: Any, index: int,
+             name: str) -> tuple[dict[str, Any], dict[str, int]]:
+    """The decoded fields of ``op``'s builtin options and their absolute file offsets."""
+    wanted = OPTION_FIELDS.get(name)
+    if wanted is None:
         return {}, {}
+    table = op.BuiltinOptions()
+    if table is None:
+        return {}, {}
+    cls_name, fields = wanted
+    kind = op.BuiltinOptionsType()
+    if schema.options.get(kind) != cls_name:
+        raise _Malformed(f"op {index} ({name}) has options "
+                         f"{schema.options.get(kind, kind)}, expected {cls_name}")
+    opts = schema.cls(cls_name)()
+    opts._tab = schema.field_table(table.Bytes, table.Pos)
+    _table(opts, f"options of op {index} ({name})")
     values: dict[str, Any] = {}
     offsets: dict[str, int] = {}
-    for key, (slot, fmt, default) in layout.items():
-        pos = r.field_pos(table, slot)
-        raw = default if pos is None else r.unpack(fmt, pos)
-        if pos is not None:
-            offsets[key] = pos
-        values[key] = _ENUM_OPTIONS[key].get(raw, raw) if key in _ENUM_OPTIONS else raw
+    for key in fields:
+        raw = getattr(opts, _camel(key))()
+        if opts._tab.field is not None:
+            offsets[key] = opts._tab.field
+        enum = schema.enums.get(key)
+        values[key] = enum.get(raw, raw) if enum is not None else raw
     return values, offsets
 
 
@@ -446,7 +526,7 @@ def constant_values(info: ModelInfo, tensor: int) -> np.ndarray:
     t = info.tensors[tensor]
     if not t.constant:
         raise ModelError(f"{info.path}: tensor {tensor} ({t.name}) is not constant")
-    np_dtype = next((d for n, d, _ in TENSOR_TYPES.values() if n == t.dtype), None)
+    np_dtype = _STORAGE.get(t.dtype, (None, 1))[0]
     if np_dtype is None:
         raise ModelError(f"{info.path}: tensor {tensor} ({t.name}) has unsupported "
                          f"type {t.dtype}")
@@ -479,21 +559,37 @@ def count_macs(info: ModelInfo) -> MacCount:
     conv = depthwise = fc = pool = 0
     for op in info.operators:
         if op.op == "CONV_2D":
-            out = info.tensors[op.outputs[0]].elements
-            _, kh, kw, cin = info.tensors[op.inputs[1]].shape  # OHWI
+            out = _output_elements(info, op)
+            _, kh, kw, cin = _weight_shape(info, op, 4)  # OHWI
             conv += out * kh * kw * cin
         elif op.op == "DEPTHWISE_CONV_2D":
-            out = info.tensors[op.outputs[0]].elements
-            _, kh, kw, _ = info.tensors[op.inputs[1]].shape  # 1HWO
+            out = _output_elements(info, op)
+            _, kh, kw, _ = _weight_shape(info, op, 4)  # 1HWO
             depthwise += out * kh * kw
         elif op.op == "FULLY_CONNECTED":
-            w = info.tensors[op.inputs[1]].shape  # [units, in]
-            rows = info.tensors[op.outputs[0]].elements // max(w[0], 1)
+            w = _weight_shape(info, op, 2)  # [units, in]
+            rows = _output_elements(info, op) // max(w[0], 1)
             fc += rows * w[0] * w[1]
         elif op.op == "AVERAGE_POOL_2D":
-            out = info.tensors[op.outputs[0]].elements
+            out = _output_elements(info, op)
             pool += out * op.options.get("filter_height", 1) * op.options.get("filter_width", 1)
     return MacCount(conv, depthwise, fc, pool)
+
+
+def _output_elements(info: ModelInfo, op: Operator) -> int:
+    if not op.outputs or op.outputs[0] < 0:
+        raise ModelError(f"{info.path}: op {op.index} ({op.op}) has no output tensor")
+    return info.tensors[op.outputs[0]].elements
+
+
+def _weight_shape(info: ModelInfo, op: Operator, rank: int) -> tuple[int, ...]:
+    """Shape of ``op``'s weights (input 1); a malformed graph is a ModelError, not a crash."""
+    k = op.inputs[1] if len(op.inputs) > 1 else -1
+    shape = info.tensors[k].shape if k >= 0 else ()
+    if len(shape) != rank:
+        raise ModelError(f"{info.path}: op {op.index} ({op.op}) has weights of shape "
+                         f"{shape}, expected {rank} dimensions")
+    return shape
 
 
 def tensor_lifetimes(info: ModelInfo) -> dict[int, tuple[int, int]]:

@@ -1,7 +1,7 @@
 """Train, quantize, export and evaluate the reference models: ``tinyperf models build``.
 
 Needs TensorFlow (the ``train`` extra, ``pip install -e '.[train]'``). Feature code is the
-project's numpy pipelines (:mod:`reference_models.features`), the same code ``data prepare``
+project's numpy pipelines (:mod:`.features`), the same code ``data prepare``
 uses, so training and run-time features cannot drift apart.
 
 :func:`build` ``(model_id, data_dir, out_dir, ...)`` writes into ``out_dir``:
@@ -9,7 +9,7 @@ uses, so training and run-time features cannot drift apart.
 - ``<id>_float.keras`` (trained Keras model), ``<id>_fp32.tflite`` (pure float32),
   ``<id>_int8.tflite`` (full-integer, int8 I/O — the deliverable);
 - ``eval/`` — the held-out inputs in the official ``.bin`` + ``y_labels.csv`` layout, scored
-  with :mod:`reference_models.evaluate` (kws01 ``.bin`` files are encoded with *this* model's
+  with :mod:`.evaluate` (kws01 ``.bin`` files are encoded with *this* model's
   input quantization; ad01 ``.bin`` files are float and model independent);
 - ``run_record.json`` — every hyper-parameter, seed, dataset count, the calibration source,
   float and int8 metrics, the int8 drop, sha256 of the exported files and the versions.
@@ -46,7 +46,7 @@ folder holding ``dev_data``, ``dev_data`` itself or ``ToyCar``):
 - calibration: every vector of the ``calibration.txt`` files (1,400 train files) found in
   ``train/``; fallback: a seeded random fifth of the training files. ``max_calibration``
   optionally subsamples the vectors (seeded).
-- evaluation: the ``test/`` clips through :func:`reference_models.prepare.prepare_ad01`,
+- evaluation: the ``test/`` clips through :func:`tinyperf.reference_models.prepare.prepare_ad01`,
   AUC pooled (benchmark runner) and per machine id (training scripts), float and int8.
 """
 
@@ -67,11 +67,10 @@ from typing import Any
 
 import numpy as np
 import scipy.fft
-
-from harness.errors import ConfigError, DatasetError
-from reference_models import bins, prepare
-from reference_models.features import ad as ad_features
-from reference_models.features import kws as kws_features
+from tinyperf.formats.errors import ConfigError, DatasetError
+from tinyperf.reference_models import bins, prepare
+from tinyperf.reference_models.features import ad as ad_features
+from tinyperf.reference_models.features import kws as kws_features
 
 logger = logging.getLogger(__name__)
 
@@ -400,7 +399,7 @@ def build_kws01(data_dir: str | Path, out_dir: str | Path, *, epochs: int | None
                 test_dir: str | Path | None = None, noise: bool | None = None,
                 overrides: dict[str, Any] | None = None, verbose: int = 0) -> dict[str, Any]:
     """Train the DS-CNN, quantize to int8, export and evaluate (see the module docstring)."""
-    from reference_models import architectures, evaluate, quantize, tflite_info
+    from tinyperf.reference_models import architectures, evaluate, quantize, tflite_info
 
     tf = _tf()
     t0 = time.perf_counter()
@@ -608,7 +607,7 @@ def build_ad01(data_dir: str | Path, out_dir: str | Path, *, epochs: int | None 
                legacy_fold: bool = False, max_calibration: int | None = None,
                overrides: dict[str, Any] | None = None, verbose: int = 0) -> dict[str, Any]:
     """Train the dense autoencoder, fold BN, quantize, export and evaluate."""
-    from reference_models import architectures, evaluate, quantize
+    from tinyperf.reference_models import architectures, evaluate, quantize
 
     tf = _tf()
     t0 = time.perf_counter()

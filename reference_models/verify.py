@@ -43,8 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from reference_models.tflite_info import ModelInfo, dequantized_values, read_model
+from tinyperf.reference_models.tflite_info import ModelInfo, dequantized_values, read_model
 
 #: Default weight tolerance: one int8 step of the layer's range (see module docstring).
 DEFAULT_TOLERANCE = 1.0 / 127.0

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from rules.context import Context, Hit
-from rules.ruleset import Rule
+from tinyperf.rules.context import Context, Hit
+from tinyperf.rules.ruleset import Rule
 
 Kind = Callable[[Context, Rule], Iterable[Hit]]
 KINDS: dict[str, Kind] = {}
@@ -273,7 +273,7 @@ def hygiene_flag(ctx: Context, rule: Rule) -> Iterable[Hit]:
 
 
 def _register_results() -> None:
-    from rules import checks_results, checks_sww  # noqa: F401  (registers the result kinds)
+    from tinyperf.rules import checks_results, checks_sww  # noqa: F401  (registers the result kinds)
 
 
 _register_results()

@@ -1,7 +1,7 @@
 """Check kinds over results: claims parsed, windows, runner errors, claims vs raw data.
 
 Each reads the loaded mode folders and the recomputed figures in the context; none
-touches the filesystem or computes a metric itself (``submissions.recompute`` does).
+touches the filesystem or computes a metric itself (``tinyperf.submissions.recompute`` does).
 """
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from rules.checks import kind
-from rules.context import BenchFigures, Context, Hit
-from rules.ruleset import Rule
-from submissions.recompute import Figure
+from tinyperf.rules.checks import kind
+from tinyperf.rules.context import BenchFigures, Context, Hit
+from tinyperf.rules.ruleset import Rule
+from tinyperf.submissions.recompute import Figure
 
 _OFFICIAL = {"median": "median", "energy": "energy", "top1": "top1", "auc": "auc",
              "sww_power": "sww_power"}

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from rules.checks import kind
-from rules.checks_results import figure_hits
-from rules.context import BenchFigures, Context, Hit
-from rules.ruleset import Rule
-from submissions.model import Benchmark, ModeRun
-from submissions.sww import SwwFigures, detections_vs_log, read_folder
+from tinyperf.rules.checks import kind
+from tinyperf.rules.checks_results import figure_hits
+from tinyperf.rules.context import BenchFigures, Context, Hit
+from tinyperf.rules.ruleset import Rule
+from tinyperf.submissions.model import Benchmark, ModeRun
+from tinyperf.submissions.sww import SwwFigures, detections_vs_log, read_folder
 
 # figure -> (official key, line as printed by the runner, protocol.md 7.5)
 _LINES = {

@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from rules.ruleset import Rule
-from submissions.equivalence import ModelVerdict
-from submissions.model import Benchmark, ModeRun, Submitter, System, Tree
-from submissions.recompute import Figure, Scored
-from submissions.sww import SwwFigures
+from tinyperf.rules.ruleset import Rule
+from tinyperf.submissions.equivalence import ModelVerdict
+from tinyperf.submissions.model import Benchmark, ModeRun, Submitter, System, Tree
+from tinyperf.submissions.recompute import Figure, Scored
+from tinyperf.submissions.sww import SwwFigures
 
 Key = tuple[str | None, ...]
 

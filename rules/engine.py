@@ -1,6 +1,6 @@
 """Apply a rule set to a loaded tree: recompute figures, run every rule, build a ``Report``.
 
-The report is data (findings + results table); ``rules.render`` prints it. Waivers are
+The report is data (findings + results table); ``tinyperf.rules.render`` prints it. Waivers are
 rule ids: a waived finding stays in the report, marked, and no longer invalidates.
 """
 
@@ -11,14 +11,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.datasets import read_labels
-from harness.errors import DatasetError
-from rules.checks import KINDS
-from rules.context import BenchFigures, Context, Key
-from rules.ruleset import Rule, RuleSet
-from rules.schema import fill
-from submissions import equivalence, recompute, sww
-from submissions.model import Tree, shown
+from tinyperf.formats.errors import DatasetError
+from tinyperf.harness.run.datasets import read_labels
+from tinyperf.rules.checks import KINDS
+from tinyperf.rules.context import BenchFigures, Context, Key
+from tinyperf.rules.ruleset import Rule, RuleSet
+from tinyperf.rules.schema import fill
+from tinyperf.submissions import equivalence, recompute, sww
+from tinyperf.submissions.model import Tree, shown
 
 
 @dataclass

@@ -13,7 +13,7 @@ import io
 import json
 from typing import Any
 
-from rules.engine import Report, ResultRow
+from tinyperf.rules.engine import Report, ResultRow
 
 CSV_COLUMNS = ["Organization", "Availability", "Division", "BoardName", "SystemDesc", "Model",
                "MlperfModel", "Result", "ResultUnit", "Accuracy", "HasPower", "Power",

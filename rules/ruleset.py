@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from rules.schema import RuleSetError, validate_document
+from tinyperf.rules.schema import RuleSetError, validate_document
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 VERSIONS = ("v1.0", "v1.1", "v1.2", "v1.3", "v1.4")
@@ -62,7 +61,7 @@ def read_yaml(path: Path) -> Any:
 
 def load_ruleset(version: str = DEFAULT_VERSION, data_dir: Path = DATA_DIR) -> RuleSet:
     """The layered rule set of ``version`` (``v1.3``) from ``data_dir``."""
-    from rules.checks import KINDS  # the closed set of kinds
+    from tinyperf.rules.checks import KINDS  # the closed set of kinds
 
     chain: list[tuple[Path, dict[str, Any]]] = []
     name: str | None = version if version.endswith(".yaml") else f"{version}.yaml"

@@ -1,6 +1,6 @@
 """Schema of the rule files; every error names the file and the rule id (``RuleSetError``).
 
-Rules are data: a kind from the closed set in ``rules.checks``, a severity, a message
+Rules are data: a kind from the closed set in ``tinyperf.rules.checks``, a severity, a message
 template with plain ``{name}`` placeholders only (no attribute or index access), params.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from harness.errors import ConformanceError
+from tinyperf.formats.errors import ConformanceError
 
 SEVERITIES = ("error", "warning", "info")
 _ID = re.compile(r"^TINY-[A-Z0-9]+-[A-Z0-9-]+$")

@@ -16,7 +16,7 @@ import os
 import tarfile
 from pathlib import Path
 
-from harness.errors import ConformanceError
+from tinyperf.formats.errors import ConformanceError
 
 #: 2000-01-01T00:00:00Z: the mtime of every member (0 trips some extractors' warnings).
 FIXED_MTIME = 946684800

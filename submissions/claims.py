@@ -1,7 +1,7 @@
 """What a results.txt claims, for either runner, as one record (pure parsing).
 
 Owns: the MLCommons energy results.txt block (the performance/accuracy ones come from
-``harness.mlc``), the EEMBC blocks (via ``submissions.eembc``), and the official
+``tinyperf.formats.mlc``), the EEMBC blocks (via ``tinyperf.submissions.eembc``), and the official
 checker's own regexes (submission_rules.md 4.4) so a report can say what the official
 checker would read.
 """
@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from harness import mlc
-from submissions import eembc
+from tinyperf.formats import mlc
+from tinyperf.submissions import eembc
 
 #: The official checker's patterns (SC:154-159, SC:968, SC:1021); ``match`` is re.match.
 OFFICIAL = {

@@ -13,8 +13,7 @@ import struct
 from dataclasses import dataclass, field
 
 import numpy as np
-
-from harness.protocol import Kind, parse_line, strip_dut_prefix
+from tinyperf.formats.protocol import Kind, parse_line, strip_dut_prefix
 
 # 00011.469 dut: m-lap-us-28408553
 _RE_LOG = re.compile(r"^(\d{5,}\.\d{3}) ([A-Za-z_-]+): ?(.*)$")

@@ -1,7 +1,7 @@
 """Closed-division model equivalence of the ``.tflite`` files found in a submission tree.
 
 Owns which benchmark a model file stands for and the verdict of
-``reference_models.verify`` on it. Association (documented in rules/README.md):
+``tinyperf.reference_models.verify`` on it. Association (documented in rules/README.md):
 
 1. a model file anywhere below ``results/<system>/<benchmark>/`` belongs to that system's
    benchmark;
@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.errors import ConformanceError
-from submissions.model import Tree
+from tinyperf.formats.errors import ConformanceError
+from tinyperf.submissions.model import Tree
 
 _WORD = re.compile(r"[^a-z0-9]+")
 
@@ -107,7 +107,7 @@ def _associate(mf: ModelFile, below: list[str], sub: Any, settings: dict[str, An
 
 def _references(model_id: str, ref_dir: Path | None) -> tuple[list[Path], str | None]:
     """The reference ``.tflite`` and its float companions available locally (no download)."""
-    from reference_models import registry
+    from tinyperf.reference_models import registry
 
     if model_id not in registry.model_ids():
         return [], f"tinyperf has no reference model for {model_id}"
@@ -124,11 +124,11 @@ def _references(model_id: str, ref_dir: Path | None) -> tuple[list[Path], str | 
 
 def verify_models(files: list[ModelFile], root: Path | None, ref_dir: Path | None,
                   max_bytes: int, max_files: int) -> list[ModelVerdict]:
-    """Run ``reference_models.verify`` on every associated model file (I/O: reads files).
+    """Run ``tinyperf.reference_models.verify`` on every associated model file (I/O: reads files).
 
     At most ``max_files`` files are parsed: a hostile tree cannot make the check slow.
     """
-    from reference_models import verify
+    from tinyperf.reference_models import verify
 
     refs: dict[str, tuple[list[Path], str | None]] = {}
     out = []

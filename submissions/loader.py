@@ -16,10 +16,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from harness import mlc
-from submissions import claims as claims_mod
-from submissions import eembc, safeio
-from submissions.model import MODES, Benchmark, Entry, ModeRun, Submitter, System, Tree
+from tinyperf.formats import mlc
+from tinyperf.submissions import claims as claims_mod
+from tinyperf.submissions import eembc, safeio
+from tinyperf.submissions.model import MODES, Benchmark, Entry, ModeRun, Submitter, System, Tree
 
 MAX_DEPTH = 24
 MAX_ENTRIES = 500_000
@@ -238,3 +238,13 @@ def _read_energy(run: ModeRun, path: Path) -> None:
 _READERS = {"results.txt": _read_results_txt, "log.txt": _read_log,
             "results.json": _read_results_json, "trace1-timestamps.json": _read_timestamps,
             "trace1-energy.bin": _read_energy}
+
+
+def rounds_in(path: Path) -> list[Path]:
+    """The round folders (``v1.1/``, ``v1.3/`` …, each holding a division) below ``path``
+    when ``path`` is a folder of several rounds rather than one round; else ``[]``."""
+    if not path.is_dir() or path.is_symlink() or any((path / d).is_dir() for d in DIVISIONS):
+        return []
+    return [child for child in sorted(path.iterdir())
+            if child.is_dir() and not child.is_symlink() and detect_version(child) == child.name
+            and any((child / d).is_dir() for d in DIVISIONS)]

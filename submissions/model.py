@@ -11,10 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from submissions.claims import Claims
-from submissions.eembc import EembcLog
-from submissions.safeio import JsonDoc
+from tinyperf.submissions.claims import Claims
+from tinyperf.submissions.eembc import EembcLog
+from tinyperf.submissions.safeio import JsonDoc
 
 MODES = ("accuracy", "performance", "energy")
 

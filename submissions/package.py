@@ -37,12 +37,12 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from harness.errors import ConformanceError
-from submissions import systems_template as tpl
-from submissions.archive import write_archive
-from submissions.claims import mlc_identity
+from tinyperf.formats.errors import ConformanceError
+from tinyperf.submissions import systems_template as tpl
+from tinyperf.submissions.archive import write_archive
+from tinyperf.submissions.claims import mlc_identity
 
 META = "tinyperf_package.json"
 DIVISIONS = ("closed", "open")
@@ -61,6 +61,34 @@ _NOT_PER_SESSION = {"TINY-LAYOUT-005", "TINY-LAYOUT-009"}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]*$")
 
 
+class Finding(Protocol):
+    """What the packager reads of a checker finding."""
+
+    rule_id: str
+    severity: str
+    message: str
+    key: tuple[str, ...]
+    waived: bool
+
+
+class Report(Protocol):
+    findings: list[Any]
+
+
+class Checker(Protocol):
+    """The checker, as the packager needs it: the round's benchmarks and a tree's findings.
+
+    The packager refuses what the checker would refuse, but the checker sits above it in
+    the data flow (it reads submission trees), so the caller hands one in:
+    ``tinyperf.rules.packaged.RuleChecker`` is the rule set's.
+    """
+
+    def benchmarks(self, version: str) -> Iterable[str]: ...
+
+    def check(self, root: Path, version: str, reference_dir: Path | None,
+              waive: Iterable[str]) -> Report: ...
+
+
 class PackageError(ConformanceError):
     """The packager could not do what was asked (no tree, bad option, I/O)."""
 
@@ -77,7 +105,7 @@ class Refused(Exception):
 # -- tree metadata -------------------------------------------------------------------------------
 
 
-def _write_json(path: Path, data: Any) -> None:
+def write_json(path: Path, data: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
@@ -122,13 +150,13 @@ def init(root: Path, submitter: str, system: str, division: str, version: str = 
             raise PackageError(f"{root} is a {meta['version']} tree; cannot add a {version} "
                                "system to it")
     else:
-        _write_json(meta_path, {"version": version, "tool": f"tinyperf "
+        write_json(meta_path, {"version": version, "tool": f"tinyperf "
                                                             f"{tpl.tinyperf_version()}"})
     sub = root / division / submitter
     path = sub / "systems" / f"{system}.json"
     if path.exists() and not replace:
         raise PackageError(f"{path} exists (use replace to overwrite it)")
-    _write_json(path, tpl.system_description(submitter, system, division, version))
+    write_json(path, tpl.system_description(submitter, system, division, version))
     readme = sub / "README.md"
     systems = sorted(p.stem for p in (sub / "systems").glob("*.json"))
     if not readme.exists():
@@ -291,22 +319,13 @@ def _placed_identities(ref: SystemRef, skip: set[tuple[str, str]]
     return out
 
 
-def _benchmarks_of(version: str) -> dict[str, Any]:
-    from rules.ruleset import load_ruleset
-    return load_ruleset(version).settings["benchmarks"]
-
-
-def _gate(ref: SystemRef, info: SessionInfo, benchmark: str, mode: str,
+def _gate(checker: Checker, ref: SystemRef, info: SessionInfo, benchmark: str, mode: str,
           reference_dir: Path | None, waive: Iterable[str] = ()) -> tuple[list[str], list[str]]:
     """Errors (and warnings) our checker finds in the session placed alone in its folder.
 
     The session is staged in a temporary copy of the system (its systems JSON and the
     benchmark's other mode folders, except the one being replaced), then checked.
     """
-    from rules.engine import check
-    from rules.ruleset import load_ruleset
-    from submissions.loader import load
-
     with tempfile.TemporaryDirectory(prefix="tinyperf-package-") as tmp:
         sub = Path(tmp) / ref.division / ref.submitter
         (sub / "systems").mkdir(parents=True)
@@ -319,7 +338,7 @@ def _gate(ref: SystemRef, info: SessionInfo, benchmark: str, mode: str,
         (bench_dir / mode).mkdir(parents=True)
         for name in info.files:
             shutil.copyfile(info.path / name, bench_dir / mode / name)
-        report = check(load(Path(tmp)), load_ruleset(ref.version), reference_dir, list(waive))
+        report = checker.check(Path(tmp), ref.version, reference_dir, list(waive))
     prefix = (ref.division, ref.submitter, ref.system, benchmark)
     errors, warnings = [], []
     for f in report.findings:
@@ -338,7 +357,8 @@ def _gate(ref: SystemRef, info: SessionInfo, benchmark: str, mode: str,
 def add(root: Path, sessions: Sequence[Path], system: str, replace: bool = False, *,
         division: str | None = None, submitter: str | None = None,
         benchmark: str | None = None, reference_dir: Path | None = None,
-        waive: Iterable[str] = (), energy_json: bool = False) -> list[Placement]:
+        waive: Iterable[str] = (), energy_json: bool = False,
+        checker: Checker) -> list[Placement]:
     """Place each session's runner files into ``results/<system>/<benchmark>/<mode>/``.
 
     All-or-nothing: every session is validated first; if any is refused, ``Refused``
@@ -349,9 +369,10 @@ def add(root: Path, sessions: Sequence[Path], system: str, replace: bool = False
     accuracy recomputation (none: those claims are reported unverifiable, not refused).
     ``energy_json``: also place each energy session's ``energy.json`` in its ``energy/``
     folder (refused for sww, whose ``energy/`` the official checker file-lists).
+    ``checker``: the checker that gates each session (``RuleChecker()``).
     """
     ref = find_system(root, system, division, submitter)
-    known = _benchmarks_of(ref.version)
+    known = set(checker.benchmarks(ref.version))
     infos = [read_session(Path(s)) for s in sessions]
     if not infos:
         raise PackageError("no session given")
@@ -406,7 +427,7 @@ def add(root: Path, sessions: Sequence[Path], system: str, replace: bool = False
             sys_ident = dict(info.identity)
         warnings: list[str] = []
         if not reasons and bench and mode:
-            errors, warnings = _gate(ref, info, bench, mode, reference_dir, waive)
+            errors, warnings = _gate(checker, ref, info, bench, mode, reference_dir, waive)
             reasons += [f"checker: {e}" for e in errors]
         if reasons:
             refusals.append((str(info.path), reasons))
@@ -461,8 +482,8 @@ def _place(ref: SystemRef, info: SessionInfo, bench: str, mode: str) -> Placemen
 # -- models and code -----------------------------------------------------------------------------
 
 
-def _sha256(path: Path) -> str:
-    from reference_models.registry import sha256_file
+def sha256_file(path: Path) -> str:
+    from tinyperf.reference_models.registry import sha256_file
     return sha256_file(path)
 
 
@@ -486,13 +507,13 @@ def _save_manifest(ref: SystemRef, benchmark: str, manifest: dict[str, Any]) -> 
 
 def add_model(root: Path, system: str, model_file: Path, *, model_id: str | None = None,
               benchmark: str | None = None, replace: bool = False,
-              division: str | None = None) -> dict[str, Any]:
+              division: str | None = None, checker: Checker) -> dict[str, Any]:
     """Copy a model file to ``code/<benchmark>/<system>/model/`` and record its sha256.
 
     The record says whether the file is byte-identical to the registry's reference model
     of ``model_id`` (default: the benchmark's model). Returns the manifest entry.
     """
-    from reference_models.registry import get_model
+    from tinyperf.reference_models.registry import get_model
 
     ref = find_system(root, system, division)
     src = Path(model_file)
@@ -505,14 +526,14 @@ def add_model(root: Path, system: str, model_file: Path, *, model_id: str | None
         benchmark = BENCHMARK_OF_MODEL.get(model_id or "")
         if benchmark is None:
             raise PackageError(f"model id {model_id!r} is not a benchmark model")
-    if benchmark not in _benchmarks_of(ref.version):
+    if benchmark not in set(checker.benchmarks(ref.version)):
         raise PackageError(f"{benchmark} is not a benchmark of {ref.version}")
     model_id = model_id or {v: k for k, v in BENCHMARK_OF_MODEL.items()}[benchmark]
     dest = ref.code_dir(benchmark) / "model" / src.name
     if dest.exists() and not replace:
         raise Refused([(str(src), [f"{dest.relative_to(ref.root)} already exists (use "
                                    "--replace to overwrite it on purpose)"])])
-    digest = _sha256(src)
+    digest = sha256_file(src)
     try:
         spec = get_model(model_id)
         ref_sha = spec.sha256
@@ -536,7 +557,8 @@ _SKIP_FILES = {".DS_Store", "Thumbs.db"}
 
 def add_code(root: Path, system: str, *, url: str | None = None, commit: str | None = None,
              source: Path | None = None, benchmarks: Iterable[str] | None = None,
-             replace: bool = False, division: str | None = None) -> dict[str, Any]:
+             replace: bool = False, division: str | None = None,
+             checker: Checker) -> dict[str, Any]:
     """Record the firmware code: a pointer (``url`` + ``commit``) and/or a copy of ``source``.
 
     Goes to ``code/<benchmark>/<system>/`` for each benchmark (default: every benchmark
@@ -557,7 +579,7 @@ def add_code(root: Path, system: str, *, url: str | None = None, commit: str | N
     if not bench_list:
         raise PackageError("no benchmark to attach the code to (add sessions first or give "
                            "--benchmark)")
-    known = _benchmarks_of(ref.version)
+    known = set(checker.benchmarks(ref.version))
     for b in bench_list:
         if b not in known:
             raise PackageError(f"{b} is not a benchmark of {ref.version}")
@@ -598,81 +620,14 @@ def add_code(root: Path, system: str, *, url: str | None = None, commit: str | N
                 dest = fw / rel
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(p, dest)
-                sums[f"firmware/{rel}"] = _sha256(dest)
+                sums[f"firmware/{rel}"] = sha256_file(dest)
             record = {**record, "copy": "firmware/", "files": sums}
         manifest["code"] = record
         _save_manifest(ref, b, manifest)
     return {**record, "benchmarks": bench_list, "skipped": skipped}
 
 
-# -- check, archive, demo ------------------------------------------------------------------------
-
-
-def _extra_findings(root: Path, version: str) -> list[Any]:
-    """Packager findings the rule set does not have: placeholders, stale manifests."""
-    from rules.engine import Finding
-
-    out = []
-    for path in sorted(Path(root).glob("*/*/systems/*.json")):
-        rel = path.relative_to(root).as_posix()
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue  # TINY-SYS-001 reports it
-        left = tpl.placeholders(doc)
-        if left:
-            out.append(Finding("TINYPERF-PKG-001", "error", rel,
-                               f"{len(left)} field(s) still say '{tpl.PLACEHOLDER}'",
-                               ", ".join(left[:6]) + (" ..." if len(left) > 6 else ""),
-                               tuple(path.parts[-4:-2])))
-        missing = tpl.missing_keys(doc, version)
-        if missing:
-            out.append(Finding("TINYPERF-PKG-002", "warning", rel,
-                               f"{len(missing)} key(s) of the {version} template missing",
-                               ", ".join(missing[:6]), tuple(path.parts[-4:-2])))
-    for path in sorted(Path(root).glob("*/*/README.md")):
-        if tpl.PLACEHOLDER in path.read_text(encoding="utf-8", errors="replace"):
-            out.append(Finding("TINYPERF-PKG-003", "warning", path.relative_to(root).as_posix(),
-                               f"README still has '{tpl.PLACEHOLDER}' sections to complete"))
-    for path in sorted(Path(root).glob("*/*/code/*/*/manifest.json")):
-        base = path.parent
-        try:
-            manifest = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            out.append(Finding("TINYPERF-PKG-004", "error", path.relative_to(root).as_posix(),
-                               f"manifest unreadable: {exc}"))
-            continue
-        listed = dict(manifest.get("code", {}).get("files", {}))
-        listed.update({k: v["sha256"] for k, v in manifest.get("models", {}).items()})
-        for rel, digest in sorted(listed.items()):
-            p = base / rel
-            if not p.is_file() or _sha256(p) != digest:
-                out.append(Finding("TINYPERF-PKG-004", "error", (base / rel).relative_to(
-                    root).as_posix(), "file missing or changed since its sha256 was recorded"))
-    return out
-
-
-def check(root: Path, reference_dir: Path | None = None, waive: Iterable[str] = (),
-          version: str | None = None) -> Any:
-    """Run the checker on the tree; returns its ``rules.engine.Report`` with the packager's
-    own findings (``TINYPERF-PKG-*``: placeholders left, manifest sha256s) added."""
-    from rules.engine import check as engine_check
-    from rules.ruleset import load_ruleset
-    from submissions.loader import load
-
-    root = Path(root)
-    version = version or read_meta(root)["version"]
-    divisions = [d for d in DIVISIONS if (root / d).is_dir()]
-    if not divisions:
-        raise PackageError(f"{root}: no closed/ or open/ folder yet")
-    tree = load(root, label=str(root))
-    report = engine_check(tree, load_ruleset(version), reference_dir, list(waive))
-    waived = set(waive)
-    for f in _extra_findings(root, version):
-        f.waived = f.rule_id in waived
-        report.findings.append(f)
-    report.findings.sort(key=lambda f: (f.path, f.rule_id))
-    return report
+# -- archive, demo values ---------------------------------------------------------------------
 
 
 def archive(root: Path, out: Path) -> dict[str, str]:
@@ -688,44 +643,6 @@ def archive(root: Path, out: Path) -> dict[str, str]:
     if out.resolve().is_relative_to(root.resolve()):
         raise PackageError(f"{out}: write the archive outside the tree")
     return write_archive(root, out, divisions, prefix=version)
-
-
-def package_demo(sessions: Sequence[Path], root: Path, *, submitter: str = "tinyperf-demo",
-                 system: str = "virtual-dut", version: str = "v1.3",
-                 reference_dir: Path | None = None, waive: Iterable[str] = ()) -> Any:
-    """Package the demo sessions and check the tree; returns the check ``Report``.
-
-    The demo accuracy sets are synthetic (kws01 top-1 77.5 % misses the closed 90 %
-    target), so everything goes into the **open** division, which has no accuracy targets;
-    the demo label files are the reference the scored set is compared with (the official
-    label files name other inputs). The systems JSON describes the virtual DUT. Sessions
-    are added one at a time; a refused one is not placed and appears in the report as a
-    ``TINYPERF-PKG-005`` error with the reasons.
-    """
-    from reference_models.demo import demo_data_dir
-    from rules.engine import Finding
-
-    root = Path(root)
-    ref_dir = reference_dir or demo_data_dir()
-    if not (root / META).exists() or not (root / "open" / submitter / "systems" /
-                                          f"{system}.json").exists():
-        init(root, submitter, system, "open", version, replace=True)
-    ref = find_system(root, system, "open", submitter)
-    doc = json.loads(ref.json_path.read_text(encoding="utf-8"))
-    doc.update(demo_system_values())
-    _write_json(ref.json_path, doc)
-    refused: list[tuple[str, list[str]]] = []
-    for session in sessions:
-        try:
-            add(root, [Path(session)], system, replace=True, division="open",
-                submitter=submitter, reference_dir=ref_dir, waive=waive)
-        except Refused as exc:
-            refused += exc.refusals
-    report = check(root, reference_dir=ref_dir, waive=waive)
-    for what, reasons in refused:
-        report.findings.append(Finding("TINYPERF-PKG-005", "error", what,
-                                       "session refused: " + "; ".join(reasons)))
-    return report
 
 
 def demo_system_values() -> dict[str, str]:

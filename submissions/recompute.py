@@ -3,7 +3,7 @@
 Owns the arithmetic of verification: throughput per window and its median (MLC
 results.json, MLC log.txt, EEMBC ``m-lap-us`` pairs), accuracy from per-input outputs
 scored against reference labels, energy per inference from MLC ``power`` samples or
-EEMBC ``trace1-*`` files. Metric formulas come from ``harness.metrics``. Tolerances are
+EEMBC ``trace1-*`` files. Metric formulas come from ``tinyperf.formats.metrics``. Tolerances are
 the printing precision of the claim (half a unit in its last printed decimal) unless a
 figure states a wider, reasoned one.
 """
@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-
-from harness import metrics
-from submissions.model import ModeRun
+from tinyperf.formats import metrics
+from tinyperf.submissions.model import ModeRun
 
 U32 = 2**32
 EPS = 1e-9

@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-
-from submissions.model import Benchmark, ModeRun
-from submissions.recompute import Figure, printed_tolerance
+from tinyperf.submissions.model import Benchmark, ModeRun
+from tinyperf.submissions.recompute import Figure, printed_tolerance
 
 #: The admissible interval of a truth window ends this long after its end. The runner's
 #: README says 1 s; its code adds the allowance twice (protocol.md 7.4 step 2).

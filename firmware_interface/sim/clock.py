@@ -12,8 +12,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-
-from harness.errors import ConfigError
+from tinyperf.formats.errors import ConfigError
 
 
 class SimClock:

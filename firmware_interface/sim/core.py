@@ -3,7 +3,7 @@
 Owns the behaviour of the standard MLPerf Tiny firmware library (protocol spec 1.2–1.5,
 ``ee_serial_callback`` / ``ee_serial_command_parser_callback`` / ``ee_buffer_parse`` /
 ``ee_infer``) over bytes in and text lines out. Every line comes from the formatters in
-``harness.protocol`` so the DUT and the host cannot drift apart.
+``tinyperf.formats.protocol`` so the DUT and the host cannot drift apart.
 
 Deliberate differences from the reference firmware (spec 8, "firmware defects to avoid"):
 
@@ -30,8 +30,8 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from harness import protocol as p
-from harness.errors import ModelError
+from tinyperf.formats import protocol as p
+from tinyperf.formats.errors import ModelError
 
 from .clock import LatencyModel, SimClock
 

@@ -19,14 +19,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from firmware_interface.sim.clock import LatencyModel
-from firmware_interface.sim.core import VirtualDut
-from firmware_interface.sim.interface_board import BoardCore, make_board
-from firmware_interface.sim.lpm01a import FakeLpm01a
-from firmware_interface.sim.model import build_infer_fn, dut_config_for
-from firmware_interface.sim.power import PowerModel
-from firmware_interface.sim.server import SimServer
-from harness.protocol import DEFAULT_VENDOR
+from tinyperf.firmware_interface.sim.clock import LatencyModel
+from tinyperf.firmware_interface.sim.core import VirtualDut
+from tinyperf.firmware_interface.sim.interface_board import BoardCore, make_board
+from tinyperf.firmware_interface.sim.lpm01a import FakeLpm01a
+from tinyperf.firmware_interface.sim.model import build_infer_fn, dut_config_for
+from tinyperf.firmware_interface.sim.power import PowerModel
+from tinyperf.firmware_interface.sim.server import SimServer
+from tinyperf.formats.protocol import DEFAULT_VENDOR
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-
-from harness.errors import ConfigError
+from tinyperf.formats.errors import ConfigError
 
 KINDS = ("garbage", "drop_chars", "stall", "reset", "error_line")
 PATTERNS = ("ff", "00", "random")

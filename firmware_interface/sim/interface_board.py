@@ -33,8 +33,8 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
-from harness import interface_board as ib
-from harness import protocol as p
+from tinyperf.formats import board_protocol as ib
+from tinyperf.formats import protocol as p
 
 from .core import Delay, Response, VirtualDut
 

@@ -1,6 +1,6 @@
 """A fake ST LPM01A (PowerShield) on a real pty, measuring the virtual DUT's power model.
 
-It speaks the board's serial protocol (``harness.energy.lpm01a_protocol``): prompt-prefixed
+It speaks the board's serial protocol (``tinyperf.formats.lpm01a_protocol``): prompt-prefixed
 ``ack``/``error`` replies to the command set, and while acquiring, energy samples
 (``DDDD±EE`` J per period) at the configured rate of *simulated* time, an ``event NN ris``
 line at each falling edge of the DUT's timestamp pin (after the samples that precede it),
@@ -24,7 +24,7 @@ import time
 import tty
 from collections.abc import Sequence
 
-from harness.energy import lpm01a_protocol as lp
+from tinyperf.formats import lpm01a_protocol as lp
 
 from .clock import SimClock
 from .power import EDGE_EPS, MonitorView, PowerModel

@@ -1,19 +1,19 @@
 """Build the virtual DUT's firmware configuration and model from the registry.
 
 Owns the mapping model id → (``DutConfig``, ``infer_fn``): the registry gives the buffer
-capacity, tensor input size and results formatting; ``reference_models.dut_outputs`` gives
-the reference port's result computation; ``reference_models.runtime`` runs the ``.tflite``.
+capacity, tensor input size and results formatting; ``tinyperf.reference_models.dut_outputs`` gives
+the reference port's result computation; ``tinyperf.reference_models.runtime`` runs the ``.tflite``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from harness import protocol as p
-from harness.errors import ModelError
-from reference_models.dut_outputs import results_function
-from reference_models.registry import get_model, resolve_model_file
-from reference_models.runtime import TfliteModel
+from tinyperf.formats import protocol as p
+from tinyperf.formats.errors import ModelError
+from tinyperf.reference_models.dut_outputs import results_function
+from tinyperf.reference_models.registry import get_model, resolve_model_file
+from tinyperf.reference_models.runtime import TfliteModel
 
 from .clock import LatencyModel, SimClock
 from .core import DutConfig, InferFn, TimestampCallback, VirtualDut

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness import protocol as p
-from harness.errors import TransportError
+from tinyperf.formats import protocol as p
+from tinyperf.formats.errors import TransportError
 
 from .core import Delay, Response, VirtualDut
 from .faults import Fault, FaultPlan

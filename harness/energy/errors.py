@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.errors import ConformanceError
+from tinyperf.formats.errors import ConformanceError
 
 
 class MonitorError(ConformanceError):

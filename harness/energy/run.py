@@ -33,24 +33,24 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from harness import mlc
-from harness.datasets import Input
-from harness.dut import Dut, InferResult, Timeouts
-from harness.energy import integrate, report
-from harness.energy.capture import Capture, Edge, window_capture
-from harness.energy.monitors import EnergyMonitor, open_monitor, supports_snapshot
-from harness.errors import ConfigError, SessionError
-from harness.interface_board import (
+from tinyperf.formats import mlc
+from tinyperf.formats.errors import ConfigError, SessionError
+from tinyperf.harness.energy import integrate, report
+from tinyperf.harness.energy.capture import Capture, Edge, window_capture
+from tinyperf.harness.energy.monitors import EnergyMonitor, open_monitor, supports_snapshot
+from tinyperf.harness.link.dut import Dut, InferResult, Timeouts
+from tinyperf.harness.link.interface_board import (
     BOARD_KINDS,
     LEGACY,
     DutLink,
     InterfaceBoard,
     passthrough_chunk_size,
 )
-from harness.runner import RunConfig, Runner, RunResult
-from harness.scenarios import Action, TestEntry
-from harness.session import Session
-from harness.transport import SerialLink
+from tinyperf.harness.link.transport import SerialLink
+from tinyperf.harness.run.datasets import Input
+from tinyperf.harness.run.runner import RunConfig, Runner, RunResult
+from tinyperf.harness.run.scenarios import Action, TestEntry
+from tinyperf.harness.run.session import Session
 
 log = logging.getLogger(__name__)
 

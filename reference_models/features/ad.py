@@ -11,8 +11,7 @@ from __future__ import annotations
 import functools
 
 import numpy as np
-
-from reference_models.features.window import periodic_hann
+from tinyperf.reference_models.features.window import periodic_hann
 
 SAMPLE_RATE = 16000
 N_FFT = 1024

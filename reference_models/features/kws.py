@@ -12,8 +12,7 @@ import logging
 
 import numpy as np
 import scipy.fft
-
-from reference_models.features.window import periodic_hann
+from tinyperf.reference_models.features.window import periodic_hann
 
 logger = logging.getLogger(__name__)
 

@@ -19,9 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.io.wavfile
 import scipy.signal
-
-from harness.errors import ConformanceError
-from reference_models.bins import KWS_LABELS
+from tinyperf.formats.errors import ConformanceError
+from tinyperf.reference_models.bins import KWS_LABELS
 
 SAMPLE_RATE = 16000
 CLIP_SAMPLES = 16000

@@ -13,11 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-from firmware_interface.sim.model import make_virtual_dut
-from firmware_interface.sim.server import SimServer
-from harness.runner import RunConfig, run_session
-from reference_models.demo import demo_data_dir, demo_subset
+from tinyperf.firmware_interface.sim.model import make_virtual_dut
+from tinyperf.firmware_interface.sim.server import SimServer
+from tinyperf.harness.run.runner import RunConfig, run_session
+from tinyperf.reference_models.demo import demo_data_dir, demo_subset
 
 JITTER_US = 500.0
 SEED = 3
@@ -73,7 +72,7 @@ def copy_session(src: Path, dst: Path) -> Path:
 
 
 def add_energy(folder: Path, uj: list[float], u_uj: float | None = 0.5) -> None:
-    """Write an energy.json of the shape harness.energy writes (per-window records)."""
+    """Write an energy.json of the shape tinyperf.harness.energy writes (per-window records)."""
     windows = [{"index": i, "start_s": 1.0 + 12 * i, "end_s": 12.0 + 12 * i,
                 "inferences": 250, "energy_per_inference_j": v * 1e-6,
                 "uncertainty_per_inference_j": None if u_uj is None else u_uj * 1e-6,

@@ -1,4 +1,4 @@
-"""harness.compare: the regression gate on virtual-DUT sessions."""
+"""tinyperf.harness.analysis.compare: the regression gate on virtual-DUT sessions."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
+from tinyperf.formats.errors import ConfigError
+from tinyperf.harness.analysis import compare
+from tinyperf.harness.analysis.history import History
+from tinyperf.harness.analysis.session_reader import read_session
 
-from harness import compare
-from harness.cli import compare as compare_cli
-from harness.errors import ConfigError
-from harness.history import History
-from harness.session_reader import read_session
+from tinyperf.cli import compare as compare_cli
 
 from .conftest import add_energy, add_latency, copy_session
 

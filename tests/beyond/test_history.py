@@ -1,4 +1,4 @@
-"""harness.history: indexing, filters, tags, migrations, concurrent and killed writers."""
+"""harness.analysis.history: indexing, filters, tags, migrations, concurrent and killed writers."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from tinyperf.formats.errors import SessionError
+from tinyperf.harness.analysis import history
+from tinyperf.harness.analysis.history import History
 
-from harness import history
-from harness.cli import history as history_cli
-from harness.errors import SessionError
-from harness.history import History
+from tinyperf.cli import history as history_cli
 
 from .conftest import copy_session
 
@@ -101,7 +101,7 @@ def _many_copies(src: Path, root: Path, count: int) -> list[Path]:
 
 WRITER = textwrap.dedent("""
     import sys
-    from harness.history import History
+    from tinyperf.harness.analysis.history import History
     db, *folders = sys.argv[1:]
     with History(db) as h:
         for f in folders:
@@ -123,7 +123,7 @@ def test_two_processes_writing_at_once_lose_nothing(sessions, tmp_path):
 
 KILLED = textwrap.dedent("""
     import os, signal, sys
-    from harness.history import History
+    from tinyperf.harness.analysis.history import History
     db, first, second = sys.argv[1:]
     h = History(db)
     h.add(first)

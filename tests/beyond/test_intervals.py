@@ -1,4 +1,4 @@
-"""harness.intervals against textbook values and independent computations."""
+"""tinyperf.harness.analysis.intervals against textbook values and independent computations."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ import math
 import numpy as np
 import pytest
 from scipy.stats import binom
-
-from harness import intervals as iv
+from tinyperf.harness.analysis import intervals as iv
 
 
 @pytest.mark.parametrize("n", [2, 3, 5, 9, 10, 20, 51])
@@ -106,7 +105,7 @@ def test_quadrature_and_energy_interval():
 
 @pytest.mark.parametrize("classes", [1, 12])
 def test_vectorised_auc_bootstrap_equals_the_generic_one(classes):
-    from harness.metrics import accuracy_auc
+    from tinyperf.formats.metrics import accuracy_auc
 
     rng = np.random.default_rng(5)
     y = np.repeat(np.arange(max(classes, 2)), 6)
@@ -116,3 +115,60 @@ def test_vectorised_auc_bootstrap_equals_the_generic_one(classes):
     slow = iv.file_bootstrap_interval(y, pred, accuracy_auc, resamples=200)
     assert fast.estimate == pytest.approx(slow.estimate)
     assert (fast.low, fast.high) == pytest.approx((slow.low, slow.high))
+
+
+def test_wilson_is_scipys_without_continuity_correction():
+    from scipy.stats import binomtest
+
+    for k, n in [(90, 100), (37, 60), (1, 3), (0, 7), (7, 7)]:
+        got = iv.wilson_interval(k, n, confidence=0.9)
+        plain = binomtest(k, n).proportion_ci(confidence_level=0.9, method="wilson")
+        cc = binomtest(k, n).proportion_ci(confidence_level=0.9, method="wilsoncc")
+        assert (got.low, got.high) == (plain.low, plain.high)
+        assert cc.low <= got.low and got.high <= cc.high  # the corrected one is wider
+    assert iv.wilson_interval(37, 60).high - iv.wilson_interval(37, 60).low < (
+        binomtest(37, 60).proportion_ci(method="wilsoncc").high
+        - binomtest(37, 60).proportion_ci(method="wilsoncc").low)
+
+
+def test_bootstrap_keeps_the_seed_semantics():
+    # the resamples are rng.integers(0, n, (resamples, n)) of default_rng(seed), the bounds
+    # the linear-interpolation quantiles of the resampled statistic (percentile method)
+    x = np.random.default_rng(0).exponential(size=25)
+    idx = np.random.default_rng(123).integers(0, x.size, (700, x.size))
+    expected = np.quantile(np.median(x[idx], axis=1), [0.05, 0.95])
+    got = iv.bootstrap_interval(x, confidence=0.9, resamples=700, seed=123)
+    assert (got.low, got.high) == pytest.approx(tuple(expected), abs=1e-12)
+    # a statistic without ``axis`` is looped over the same resamples
+    loose = iv.bootstrap_interval(x, lambda v: float(np.median(v)), confidence=0.9,
+                                  resamples=700, seed=123)
+    assert (loose.low, loose.high) == pytest.approx((got.low, got.high), abs=1e-12)
+    one = iv.bootstrap_interval([4.0])
+    assert (one.estimate, one.low, one.high) == (4.0, 4.0, 4.0)
+
+
+def test_stratified_bootstrap_draws_the_rows_compare_pairs_on():
+    from tinyperf.formats.metrics import accuracy_auc
+
+    rng = np.random.default_rng(8)
+    y = np.repeat(np.arange(4), [1, 6, 2, 9])  # a label with a single file too
+    pred = rng.random((y.size, 4)) + np.eye(4)[y] * 0.3
+    rows = iv.stratified_indices(y, 300, seed=11)
+    by_hand = np.quantile([accuracy_auc(y[r], pred[r]) for r in rows], [0.025, 0.975])
+    for got in (iv.auc_interval(y, pred, resamples=300, seed=11),
+                iv.file_bootstrap_interval(y, pred, accuracy_auc, resamples=300, seed=11)):
+        assert (got.low, got.high) == pytest.approx(tuple(by_hand), abs=1e-12)
+    # one file per label: every resample is the data itself
+    assert iv.stratified_percentile(np.arange(3), lambda r: r.sum(axis=-1).astype(float),
+                                    0.95, 10, 0) == (3.0, 3.0)
+
+
+def test_median_interval_uses_the_binomial():
+    from scipy.stats import binom
+
+    # n = 9: X(2)..X(8) covers 1 - 2 P(K <= 1) = 0.9609; X(3)..X(7) only 0.8203
+    got = iv.median_interval(np.arange(1.0, 10.0))
+    assert (got.low, got.high) == (2.0, 8.0)
+    assert got.confidence == pytest.approx(1 - 2 * binom.cdf(1, 9, 0.5), abs=1e-15)
+    assert got.confidence == pytest.approx(0.9609375, abs=1e-12)
+    assert iv.median_interval(np.arange(1.0, 10.0), 0.8).low == 3.0

@@ -1,4 +1,5 @@
-"""harness.report: HTML rendered by real headless chromium; Markdown against a golden file."""
+"""harness.analysis.report: HTML rendered by real headless chromium; Markdown against a
+golden file."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from tinyperf.harness.analysis import report
+from tinyperf.harness.analysis.session_reader import read_session
 
-from harness import report
-from harness.cli import report as report_cli
-from harness.session_reader import read_session
+from tinyperf.cli import report as report_cli
 
 from .conftest import add_energy, add_latency, copy_session
 

@@ -1,4 +1,4 @@
-"""harness.session_reader on real virtual-DUT sessions and on broken copies."""
+"""tinyperf.harness.analysis.session_reader on real virtual-DUT sessions and on broken copies."""
 
 from __future__ import annotations
 
@@ -6,9 +6,8 @@ import json
 
 import numpy as np
 import pytest
-
-from harness.errors import SessionError
-from harness.session_reader import read_session
+from tinyperf.formats.errors import SessionError
+from tinyperf.harness.analysis.session_reader import read_session
 
 from .conftest import add_energy, add_latency, copy_session
 

@@ -7,13 +7,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
-
-from firmware_interface.sim.clock import LatencyModel
-from firmware_interface.sim.core import DutConfig, VirtualDut, constant_results
-from firmware_interface.sim.interface_board import BoardCore, make_board
-from firmware_interface.sim.lpm01a import FakeLpm01a
-from firmware_interface.sim.power import PowerModel
-from firmware_interface.sim.server import SimServer
+from tinyperf.firmware_interface.sim.clock import LatencyModel
+from tinyperf.firmware_interface.sim.core import DutConfig, VirtualDut, constant_results
+from tinyperf.firmware_interface.sim.interface_board import BoardCore, make_board
+from tinyperf.firmware_interface.sim.lpm01a import FakeLpm01a
+from tinyperf.firmware_interface.sim.power import PowerModel
+from tinyperf.firmware_interface.sim.server import SimServer
 
 THROUGHPUT = 23.0
 

@@ -7,20 +7,20 @@ import json
 
 import numpy as np
 import pytest
-
-from firmware_interface.sim.power import (
+from tinyperf.firmware_interface.sim.power import (
     JlsOptions,
     MonitorView,
     PowerModel,
     write_energytrace_csv,
     write_jls,
 )
-from harness.cli import energy as energy_cli
-from harness.energy import integrate
-from harness.energy.errors import CaptureFileError
-from harness.energy.monitors import energytrace
-from harness.energy.monitors.eembc import read_eembc_trace
-from harness.energy.monitors.filemonitor import read_capture
+from tinyperf.harness.energy import integrate
+from tinyperf.harness.energy.errors import CaptureFileError
+from tinyperf.harness.energy.monitors import energytrace
+from tinyperf.harness.energy.monitors.eembc import read_eembc_trace
+from tinyperf.harness.energy.monitors.filemonitor import read_capture
+
+from tinyperf.cli import energy as energy_cli
 
 FS = 100_000  # JLS files at 100 kS/s keep the tests fast; the benchmark runs 1 MS/s
 LATENCY_US = 40_000.0
@@ -28,7 +28,7 @@ N = 260  # 10.4 s windows
 
 
 def _cli(argv: list[str]) -> int:
-    """``tinyperf energy …`` (the lead wires it into harness.cli.main)."""
+    """``tinyperf energy …`` (the lead wires it into tinyperf.cli.main)."""
     parser = argparse.ArgumentParser(prog="tinyperf")
     energy_cli.register(parser.add_subparsers(dest="command"))
     args = parser.parse_args(argv)
@@ -102,7 +102,7 @@ def test_missing_extra_and_short_windows():
                  integrate.Edge(spans[0][1] / 1e6)]
     fs = 1000
     e = m.energy_samples(0, 12_000, fs)
-    from harness.energy.capture import Capture
+    from tinyperf.harness.energy.capture import Capture
     cap = Capture("energy", e, fs=fs, edges=cap_edges)
     extra = integrate.bracket_windows(cap.edges, [(0.0, 11.5)])
     assert "extra edges" in extra[0].reasons[0]

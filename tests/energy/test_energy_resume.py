@@ -15,15 +15,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tinyperf.firmware_interface.sim.energy_rig import virtual_energy_rig
+from tinyperf.formats.errors import ConfigError
+from tinyperf.harness.energy.capture import Capture, Edge, window_capture
+from tinyperf.harness.energy.run import EnergyOptions, run_energy_session
+from tinyperf.harness.run.runner import RunConfig
+from tinyperf.reference_models.demo import demo_data_dir
 
-from firmware_interface.sim.energy_rig import virtual_energy_rig
-from harness.cli.main import main
-from harness.energy.capture import Capture, Edge, window_capture
-from harness.energy.run import EnergyOptions, run_energy_session
-from harness.errors import ConfigError
-from harness.runner import RunConfig
-from reference_models.demo import demo_data_dir
 from tests.session_kill import journal_windows, kill_after_windows
+from tinyperf.cli.main import main
 
 THROUGHPUT = 20.0  # 50 000 µs per inference: every DUT event on the 1 ms sample grid
 ITERATIONS = 220  # 11 s windows
@@ -35,7 +35,7 @@ def _rig(reference_dir: Path, **kwargs):
 
 
 def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "harness.cli.main", *args]
+    return [sys.executable, "-m", "tinyperf.cli.main", *args]
 
 
 def _run_args(rig, out: Path) -> list[str]:

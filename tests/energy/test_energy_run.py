@@ -6,12 +6,12 @@ import json
 import re
 
 import pytest
+from tinyperf.harness.energy import integrate
+from tinyperf.harness.energy.run import EnergyOptions, run_energy_session
+from tinyperf.harness.run.runner import RunConfig
+from tinyperf.reference_models.demo import demo_data_dir
 
-from harness.cli.main import main
-from harness.energy import integrate
-from harness.energy.run import EnergyOptions, run_energy_session
-from harness.runner import RunConfig
-from reference_models.demo import demo_data_dir
+from tinyperf.cli.main import main
 
 #: Each window's two edges are quantised to the LPM01A's 1 ms samples; the edge estimate
 #: (middle of the sample) is off by at most ±0.5 ms at each end, at active power:
@@ -90,7 +90,7 @@ def test_cli_energy_mode(bench, tmp_path, capsys):
 
 
 def test_energy_run_refuses_auto_iterations(bench, tmp_path):
-    from harness.errors import ConfigError
+    from tinyperf.formats.errors import ConfigError
 
     cfg = RunConfig(mode="energy", dataset_path=demo_data_dir(), output_dir=tmp_path,
                     iterations="auto", progress=False)

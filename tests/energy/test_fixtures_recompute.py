@@ -17,9 +17,12 @@ import re
 
 import numpy as np
 import pytest
-
-from harness.energy import integrate
-from harness.energy.monitors.eembc import mlc_window_capture, read_eembc_trace, read_mlc_results
+from tinyperf.harness.energy import integrate
+from tinyperf.harness.energy.monitors.eembc import (
+    mlc_window_capture,
+    read_eembc_trace,
+    read_mlc_results,
+)
 
 
 def _published(text: str, pattern: str) -> list[float]:

@@ -6,11 +6,10 @@ import math
 
 import numpy as np
 import pytest
-
-from firmware_interface.sim.power import PowerModel
-from harness.energy import integrate
-from harness.energy.capture import Capture, Edge
-from harness.energy.stream import StreamIntegrator
+from tinyperf.firmware_interface.sim.power import PowerModel
+from tinyperf.harness.energy import integrate
+from tinyperf.harness.energy.capture import Capture, Edge
+from tinyperf.harness.energy.stream import StreamIntegrator
 
 
 @pytest.mark.parametrize("t0,t1,expected", [
@@ -86,7 +85,7 @@ def test_stream_integrator_blocks_match_analytic():
 
 
 def test_mlcommons_method_rejects_non_consecutive_ids():
-    from harness.energy.errors import MonitorError
+    from tinyperf.harness.energy.errors import MonitorError
 
     with pytest.raises(MonitorError, match="not consecutive"):
         integrate.mlcommons_window([1.0] * 10, [["00", 1], ["02", 5]], 1)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import pytest
-
-from firmware_interface.sim.core import DutConfig, VirtualDut, constant_results
-from firmware_interface.sim.interface_board import BoardCore
-from firmware_interface.sim.server import SimServer
-from harness.dut import Dut
-from harness.errors import DutProtocolError, DutTimeout
-from harness.interface_board import DutLink, InterfaceBoard, passthrough_chunk_size
-from harness.transport import SerialLink
+from tinyperf.firmware_interface.sim.core import DutConfig, VirtualDut, constant_results
+from tinyperf.firmware_interface.sim.interface_board import BoardCore
+from tinyperf.firmware_interface.sim.server import SimServer
+from tinyperf.formats.errors import DutProtocolError, DutTimeout
+from tinyperf.harness.link.dut import Dut
+from tinyperf.harness.link.interface_board import DutLink, InterfaceBoard, passthrough_chunk_size
+from tinyperf.harness.link.transport import SerialLink
 
 
 @pytest.fixture

@@ -5,14 +5,12 @@ from __future__ import annotations
 import re
 
 import pytest
-
-from firmware_interface.sim.core import DutConfig, VirtualDut, constant_results
-from firmware_interface.sim.interface_board import BoardCore, LegacyBoardCore
-from firmware_interface.sim.server import SimServer
-from harness.cli.main import main
-from harness.dut import Dut
-from harness.errors import ConfigError, DutProtocolError
-from harness.interface_board import (
+from tinyperf.firmware_interface.sim.core import DutConfig, VirtualDut, constant_results
+from tinyperf.firmware_interface.sim.interface_board import BoardCore, LegacyBoardCore
+from tinyperf.firmware_interface.sim.server import SimServer
+from tinyperf.formats.errors import ConfigError, DutProtocolError
+from tinyperf.harness.link.dut import Dut
+from tinyperf.harness.link.interface_board import (
     ENHANCED,
     LEGACY,
     LEGACY_TIMER_OFF_AFTER_TM,
@@ -20,8 +18,10 @@ from harness.interface_board import (
     InterfaceBoard,
     passthrough_chunk_size,
 )
-from harness.transport import SerialLink
-from reference_models.demo import demo_data_dir
+from tinyperf.harness.link.transport import SerialLink
+from tinyperf.reference_models.demo import demo_data_dir
+
+from tinyperf.cli.main import main
 
 #: As in test_energy_run: two edges each within ±0.5 ms of 1 ms samples at 33 mW, / 250.
 TOLERANCE_UJ = 0.14

@@ -7,12 +7,12 @@ import re
 
 import numpy as np
 import pytest
+from tinyperf.firmware_interface.sim.power import PowerModel, write_ppk2_csv
+from tinyperf.harness.energy import integrate
+from tinyperf.harness.energy.errors import CaptureFileError
+from tinyperf.harness.energy.monitors.filemonitor import FileMonitor, guess_format, read_capture
 
-from firmware_interface.sim.power import PowerModel, write_ppk2_csv
-from harness.cli.main import main
-from harness.energy import integrate
-from harness.energy.errors import CaptureFileError
-from harness.energy.monitors.filemonitor import FileMonitor, guess_format, read_capture
+from tinyperf.cli.main import main
 
 FS = 100_000.0
 VOLT = 3.0

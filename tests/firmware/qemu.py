@@ -1,4 +1,4 @@
-"""Test helpers around :mod:`firmware_interface.qemu` (the product launcher).
+"""Test helpers around :mod:`tinyperf.firmware_interface.qemu` (the product launcher).
 
 ``start_qemu`` boots an image under ``qemu-system-arm -M mps2-an386 -icount shift=3`` on a
 TCP chardev and fails the test (instead of raising) when QEMU or the guest does not come up;
@@ -10,9 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from firmware_interface.host import FirmwareError
-from firmware_interface.qemu import ARM_CC, QEMU, QemuFirmware, missing_qemu_tools
+from tinyperf.firmware_interface.host import FirmwareError
+from tinyperf.firmware_interface.qemu import ARM_CC, QEMU, QemuFirmware, missing_qemu_tools
 
 __all__ = ["ARM_CC", "QEMU", "QemuDut", "require_qemu", "start_qemu", "stop_qemu"]
 

@@ -16,19 +16,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from firmware_interface.export_fc import read_model, to_c
-from harness.datasets import Dataset
-from harness.runner import RunConfig, run_session
-from reference_models.demo import demo_data_dir
-from reference_models.dut_outputs import (
+from tinyperf.firmware_interface.export_fc import read_model, to_c
+from tinyperf.harness.run.datasets import Dataset
+from tinyperf.harness.run.runner import RunConfig, run_session
+from tinyperf.reference_models.demo import demo_data_dir
+from tinyperf.reference_models.dut_outputs import (
     _ad01_floats,
     ad01_file_scores,
     ad01_file_windows,
     quantize_c_round,
 )
-from reference_models.registry import resolve_model_file
-from reference_models.runtime import TfliteModel, _import_runtime
+from tinyperf.reference_models.registry import resolve_model_file
+from tinyperf.reference_models.runtime import TfliteModel, _import_runtime
 
 from .conftest import make, require_toolchain
 
@@ -120,7 +119,7 @@ def test_c_runtime_double_rounding_matches_tflite_common_h(ad01_build, ad01_path
 
 
 def test_c_scores_equal_dut_outputs(ad01_build, ad01_path, demo_windows) -> None:
-    """Float windows in, MSE out: identical doubles to reference_models.dut_outputs."""
+    """Float windows in, MSE out: identical doubles to tinyperf.reference_models.dut_outputs."""
     out = subprocess.run([str(ad01_build / "host" / "ad01_check"), "float"],
                          input=b"".join(demo_windows), capture_output=True, check=True,
                          timeout=60).stdout.decode().split()

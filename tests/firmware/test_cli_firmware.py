@@ -17,11 +17,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tinyperf.firmware_interface.host import ENV_FIRMWARE_DIR
+from tinyperf.harness.link.dut import Dut
+from tinyperf.harness.link.transport import open_link
 
-from firmware_interface.host import ENV_FIRMWARE_DIR
-from harness.cli import firmware
-from harness.dut import Dut
-from harness.transport import open_link
+from tinyperf.cli import firmware
 
 from .conftest import REPO, require_toolchain
 from .qemu import require_qemu
@@ -80,7 +80,7 @@ def test_info_reports_footprint_of_host_and_qemu(capsys: pytest.CaptureFixture[s
 @pytest.mark.usefixtures("fw_cache")
 def test_run_prints_link_serves_and_stops_on_ctrl_c() -> None:
     require_qemu()
-    code = ("import argparse, sys\nfrom harness.cli import firmware\n"
+    code = ("import argparse, sys\nfrom tinyperf.cli import firmware\n"
             "p = argparse.ArgumentParser(); firmware.register(p.add_subparsers())\n"
             "a = p.parse_args(sys.argv[1:]); sys.exit(a.handler(a))\n")
     proc = subprocess.Popen([sys.executable, "-c", code, "firmware", "run", "--port", "qemu",

@@ -5,8 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-
-from firmware_interface.export_fc import activation_range, quantize_multiplier
+from tinyperf.firmware_interface.export_fc import activation_range, quantize_multiplier
 
 
 @pytest.mark.parametrize("real", [0.5, 0.25, 1.0, 0.000123, 0.999999999, 1e-5, 0.7071])

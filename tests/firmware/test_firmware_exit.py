@@ -10,20 +10,18 @@ instruction before ``main()`` (HardFault: exit 131 plus one ``tinyperf-fw: fault
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
-import pytest
-
 import os
+import re
 import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
-from firmware_interface.host import FirmwareError, HostFirmware, build_host
-from firmware_interface.links import open_firmware_link
-from firmware_interface.qemu import QemuFirmware, build_qemu, describe_exit
+import pytest
+from tinyperf.firmware_interface.host import FirmwareError, HostFirmware, build_host
+from tinyperf.firmware_interface.links import open_firmware_link
+from tinyperf.firmware_interface.qemu import QemuFirmware, build_qemu, describe_exit
 
 from .conftest import require_toolchain
 from .qemu import require_qemu
@@ -97,7 +95,7 @@ def test_firmware_run_stops_when_the_firmware_dies(fw_cache: Path) -> None:
     """``tinyperf firmware run`` exits 1 with the reason instead of serving a dead link."""
     build_host("standin", fw_cache)
     env = {**os.environ, "TINYPERF_FIRMWARE_DIR": str(fw_cache)}
-    proc = subprocess.Popen([sys.executable, "-m", "harness.cli.main", "firmware", "run",
+    proc = subprocess.Popen([sys.executable, "-m", "tinyperf.cli.main", "firmware", "run",
                              "--port", "host", "--model", "standin", "--duration", "60"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:
@@ -142,9 +140,10 @@ def test_run_session_names_a_firmware_crash(fw_cache: Path, tmp_path: Path,
     timeout), and the session log keeps the reason."""
     import threading
 
-    from harness.errors import DutStopped
-    from harness.runner import RunConfig, run_session
-    from reference_models.demo import demo_data_dir
+    from tinyperf.firmware_interface.links import start_firmware
+    from tinyperf.formats.errors import DutStopped
+    from tinyperf.harness.run.runner import RunConfig, run_session
+    from tinyperf.reference_models.demo import demo_data_dir
 
     build_host("kws01", fw_cache)  # real compute: ~3.5 ms per inference on the host
     data = demo_data_dir()
@@ -154,7 +153,8 @@ def test_run_session_names_a_firmware_crash(fw_cache: Path, tmp_path: Path,
     def run() -> None:
         try:
             run_session(RunConfig(mode="performance", dataset_path=data, iterations=3000,
-                                  port="host://kws01", output_dir=tmp_path / "s"))
+                                  port="host://kws01", output_dir=tmp_path / "s"),
+                        start_dut=start_firmware)
         except BaseException as exc:  # noqa: BLE001 - handed to the test thread
             outcome["error"] = exc
 

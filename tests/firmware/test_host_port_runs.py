@@ -11,9 +11,8 @@ import json
 from pathlib import Path
 
 import pytest
-
-from harness.runner import RunConfig, run_session
-from reference_models.demo import demo_data_dir
+from tinyperf.harness.run.runner import RunConfig, run_session
+from tinyperf.reference_models.demo import demo_data_dir
 
 from .standin import standin_values
 

@@ -19,20 +19,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from firmware_interface.export_fc import ExportError
-from firmware_interface.export_kws import read_model, softmax_table, to_c
-from firmware_interface.host import HostFirmware, build_host
-from harness.datasets import Dataset
-from harness.dut import Dut
-from harness.runner import RunConfig, run_session
-from harness.transport import open_link
-from reference_models import tflite_info
-from reference_models.demo import demo_data_dir
-from reference_models.dut_outputs import kws01_results
-from reference_models.evaluate import evaluate_kws01
-from reference_models.registry import resolve_model_file
-from reference_models.runtime import TfliteModel
+from tinyperf.firmware_interface.export_fc import ExportError
+from tinyperf.firmware_interface.export_kws import read_model, softmax_table, to_c
+from tinyperf.firmware_interface.host import HostFirmware, build_host
+from tinyperf.firmware_interface.links import start_firmware
+from tinyperf.harness.link.dut import Dut
+from tinyperf.harness.link.transport import open_link
+from tinyperf.harness.run.datasets import Dataset
+from tinyperf.harness.run.runner import RunConfig, run_session
+from tinyperf.reference_models import tflite_info
+from tinyperf.reference_models.demo import demo_data_dir
+from tinyperf.reference_models.dut_outputs import kws01_results
+from tinyperf.reference_models.evaluate import evaluate_kws01
+from tinyperf.reference_models.registry import resolve_model_file
+from tinyperf.reference_models.runtime import TfliteModel
 
 from .conftest import make, require_toolchain
 from .qemu import QemuDut, require_qemu, start_qemu, stop_qemu
@@ -99,7 +99,7 @@ def test_c_runtime_is_bit_exact_with_interpreter(kws01_build, kws01_path) -> Non
 
 
 def _builtin_ref(path: Path, x: np.ndarray) -> np.ndarray:
-    from reference_models.runtime import _import_runtime
+    from tinyperf.reference_models.runtime import _import_runtime
 
     module = _import_runtime()
     resolver = getattr(module, "OpResolverType", None)
@@ -273,11 +273,11 @@ def test_qemu_link_kws01_accuracy_run_equals_host_evaluation(tmp_path: Path,
     QEMU and scores a demo subset exactly as the interpreter does."""
     require_toolchain()
     require_qemu()
-    from reference_models.demo import demo_subset
+    from tinyperf.reference_models.demo import demo_subset
 
     data = demo_subset(tmp_path / "data", "kws01", 6)
     result = run_session(RunConfig(port="qemu://kws01", mode="accuracy", dataset_path=data,
-                                   output_dir=tmp_path / "s"))
+                                   output_dir=tmp_path / "s"), start_dut=start_firmware)
     assert result.model == "kws01" and result.valid, result.reasons
     entries = json.loads((Path(result.session) / "results.json").read_text())
     model = TfliteModel(kws01_path, reference_kernels=True)

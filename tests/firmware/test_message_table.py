@@ -1,7 +1,7 @@
 """Golden agreement: firmware_interface/messages.def against harness/protocol.py.
 
 The C layer prints only formats from messages.def; the Python side formats and parses with
-harness.protocol. Each C format is rendered with sample values (printf semantics, emulated
+tinyperf.formats.protocol. Each C format is rendered with sample values (printf semantics, emulated
 for the few conversions the table allows) and must equal the Python formatter's output
 for the same values, so neither side can change a string alone.
 """
@@ -12,8 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
-
-from harness import protocol as p
+from tinyperf.formats import protocol as p
 
 TABLE = Path(__file__).resolve().parents[2] / "firmware_interface" / "messages.def"
 _ROW = re.compile(r'^(EE_MSG|EE_ERR|EE_TEXT)\((\w+), "((?:[^"\\]|\\.)*)"\)$')

@@ -21,19 +21,24 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tinyperf.firmware_interface.host import ENV_FIRMWARE_DIR, FirmwareError
+from tinyperf.firmware_interface.links import (
+    is_firmware_link,
+    open_firmware_link,
+    parse_firmware_link,
+    start_firmware,
+)
+from tinyperf.firmware_interface.qemu import QemuFirmware, build_qemu
+from tinyperf.formats import metrics
+from tinyperf.harness.run.runner import RunConfig, run_session
+from tinyperf.harness.run.scenarios import TestEntry
+from tinyperf.reference_models.demo import demo_data_dir
+from tinyperf.reference_models.dut_outputs import ad01_file_scores
+from tinyperf.reference_models.evaluate import evaluate_ad01, file_score
+from tinyperf.reference_models.registry import resolve_model_file
+from tinyperf.reference_models.runtime import TfliteModel
 
-from firmware_interface.host import ENV_FIRMWARE_DIR, FirmwareError
-from firmware_interface.links import is_firmware_link, open_firmware_link, parse_firmware_link
-from firmware_interface.qemu import QemuFirmware, build_qemu
-from harness import metrics
-from harness.cli.main import main
-from harness.runner import RunConfig, run_session
-from harness.scenarios import TestEntry
-from reference_models.demo import demo_data_dir
-from reference_models.dut_outputs import ad01_file_scores
-from reference_models.evaluate import evaluate_ad01, file_score
-from reference_models.registry import resolve_model_file
-from reference_models.runtime import TfliteModel
+from tinyperf.cli.main import main
 
 from .conftest import require_toolchain
 from .qemu import require_qemu
@@ -165,7 +170,8 @@ def _check_accuracy_equals_host(data: Path, out: Path, reference_dir: Path,
     rows = [r.split(",") for r in (data / "ad01" / "y_labels.csv").read_text().splitlines()]
     result = run_session(RunConfig(mode="accuracy", dataset_path=data, output_dir=out,
                                    entries=_first_windows_entry(len(rows), windows),
-                                   port="qemu://ad01", progress=False))
+                                   port="qemu://ad01", progress=False),
+                         start_dut=start_firmware)
     assert result.valid, result.reasons
     assert not _qemu_children()
     records = json.loads((result.session / "results.json").read_text())

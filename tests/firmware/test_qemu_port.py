@@ -12,16 +12,15 @@ from pathlib import Path
 
 import pytest
 import serial
-
-from firmware_interface.export_fc import read_model, to_c
-from harness.dut import Dut
-from harness.runner import RunConfig, run_session
-from harness.scenarios import TestEntry
-from harness.transport import open_link
-from reference_models.demo import demo_data_dir
-from reference_models.dut_outputs import ad01_file_scores, ad01_file_windows
-from reference_models.registry import resolve_model_file
-from reference_models.runtime import TfliteModel
+from tinyperf.firmware_interface.export_fc import read_model, to_c
+from tinyperf.harness.link.dut import Dut
+from tinyperf.harness.link.transport import open_link
+from tinyperf.harness.run.runner import RunConfig, run_session
+from tinyperf.harness.run.scenarios import TestEntry
+from tinyperf.reference_models.demo import demo_data_dir
+from tinyperf.reference_models.dut_outputs import ad01_file_scores, ad01_file_windows
+from tinyperf.reference_models.registry import resolve_model_file
+from tinyperf.reference_models.runtime import TfliteModel
 
 from .conftest import make, require_toolchain
 from .qemu import QemuDut, require_qemu, start_qemu, stop_qemu

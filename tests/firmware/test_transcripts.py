@@ -1,7 +1,7 @@
 """The same golden transcripts against the C host firmware (over a pty) and the virtual DUT.
 
 Both must print exactly the expected lines, so the C layer and the Python reference
-behaviour (``firmware_interface.sim``) cannot drift apart.
+behaviour (``tinyperf.firmware_interface.sim``) cannot drift apart.
 """
 
 from __future__ import annotations
@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 import serial
-
-from firmware_interface.sim.core import DutConfig, VirtualDut
-from harness import protocol as p
+from tinyperf.firmware_interface.sim.core import DutConfig, VirtualDut
+from tinyperf.formats import protocol as p
 
 from .standin import standin_infer_fn
 from .transcripts import Transcript, all_transcripts, load, mask, replay

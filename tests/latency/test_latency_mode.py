@@ -20,16 +20,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 from scipy import optimize, stats
+from tinyperf.firmware_interface.sim.clock import LatencyModel
+from tinyperf.firmware_interface.sim.core import constant_results
+from tinyperf.firmware_interface.sim.model import make_virtual_dut
+from tinyperf.firmware_interface.sim.server import SimServer
+from tinyperf.harness.analysis.session_reader import read_session
+from tinyperf.harness.run.latency import latency_stats
+from tinyperf.harness.run.runner import RunConfig, run_session
+from tinyperf.reference_models.demo import demo_data_dir
 
-from firmware_interface.sim.clock import LatencyModel
-from firmware_interface.sim.core import constant_results
-from firmware_interface.sim.model import make_virtual_dut
-from firmware_interface.sim.server import SimServer
-from harness.cli.main import build_parser, main
-from harness.latency import latency_stats
-from harness.runner import RunConfig, run_session
-from harness.session_reader import read_session
-from reference_models.demo import demo_data_dir
+from tinyperf.cli.main import build_parser, main
 
 ALPHA = 1e-3
 KWS_L = 1e6 / 23.0  # µs, the reference kws01 board

@@ -17,11 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-from firmware_interface.sim.model import make_virtual_dut
-from firmware_interface.sim.server import SimServer
-from harness.runner import RunConfig, run_session
-from reference_models.demo import demo_data_dir, demo_subset
+from tinyperf.firmware_interface.sim.model import make_virtual_dut
+from tinyperf.firmware_interface.sim.server import SimServer
+from tinyperf.harness.run.runner import RunConfig, run_session
+from tinyperf.reference_models.demo import demo_data_dir, demo_subset
 
 THROUGHPUT = {"kws01": 23.0, "ad01": 99.5}
 
@@ -60,10 +59,10 @@ def run(model: str, mode: str, out: Path, reference_dir: Path, dataset: Path | N
 
 def energy(model: str, out: Path) -> Path | None:
     try:
-        from firmware_interface.sim.energy_rig import virtual_energy_rig
+        from tinyperf.firmware_interface.sim.energy_rig import virtual_energy_rig
     except ImportError:  # the virtual energy rig is not in this checkout
         return None
-    from harness.energy.run import EnergyOptions, run_energy_session
+    from tinyperf.harness.energy.run import EnergyOptions, run_energy_session
 
     with virtual_energy_rig(model, throughput=THROUGHPUT[model]) as rig:
         result = run_energy_session(

@@ -15,6 +15,7 @@ as a waived finding) until that tolerance accounts for sample quantisation.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 import os
@@ -23,12 +24,19 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from tinyperf.rules.packaged import RuleChecker, check_packaged
+from tinyperf.submissions import package as pk
+from tinyperf.submissions import systems_template as tpl
+from tinyperf.submissions.archive import MANIFEST, verify_manifest
 
-from harness.cli.main import main as tinyperf_main
-from harness.cli.package import main as package_main
-from submissions import package as pk
-from submissions import systems_template as tpl
-from submissions.archive import MANIFEST, verify_manifest
+from tinyperf.cli.main import main as tinyperf_main
+from tinyperf.cli.package import main as package_main
+from tinyperf.demo import package_demo
+
+CHECKER = RuleChecker()
+pk_add = functools.partial(pk.add, checker=CHECKER)
+pk_add_model = functools.partial(pk.add_model, checker=CHECKER)
+pk_add_code = functools.partial(pk.add_code, checker=CHECKER)
 
 EN_WAIVE: tuple[str, ...] = ()  # energy claims now check within the data's edge resolution
 
@@ -68,8 +76,8 @@ def full_tree(sessions, tmp_path) -> Path:
     ad = [sessions.ad_perf, sessions.ad_acc] + ([sessions.ad_energy] if sessions.ad_energy else [])
     kws = [sessions.kws_perf, sessions.kws_acc] + (
         [sessions.kws_energy] if sessions.kws_energy else [])
-    pk.add(root, ad, "BOARD", division="closed", reference_dir=sessions.labels, waive=EN_WAIVE)
-    pk.add(root, kws, "BOARD", division="open", reference_dir=sessions.labels, waive=EN_WAIVE)
+    pk_add(root, ad, "BOARD", division="closed", reference_dir=sessions.labels, waive=EN_WAIVE)
+    pk_add(root, kws, "BOARD", division="open", reference_dir=sessions.labels, waive=EN_WAIVE)
     return root
 
 
@@ -100,11 +108,11 @@ def test_init_writes_every_template_key_with_placeholders(tmp_path):
 def test_check_lists_placeholders_until_filled(tmp_path, sessions):
     root = tmp_path / "tree"
     path = pk.init(root, "ACME", "BOARD", "closed", "v1.3")
-    pk.add(root, [sessions.ad_perf, sessions.ad_acc], "BOARD", reference_dir=sessions.labels)
-    ids = {f.rule_id for f in errors(pk.check(root, sessions.labels))}
+    pk_add(root, [sessions.ad_perf, sessions.ad_acc], "BOARD", reference_dir=sessions.labels)
+    ids = {f.rule_id for f in errors(check_packaged(root, sessions.labels))}
     assert ids == {"TINYPERF-PKG-001", "TINY-SYS-002"}  # FILL ME fields, Status not chosen
     fill(path)
-    assert errors(pk.check(root, sessions.labels)) == []
+    assert errors(check_packaged(root, sessions.labels)) == []
 
 
 # -- the full tree, check, archive ---------------------------------------------------------------
@@ -130,7 +138,7 @@ def test_tree_layout_and_file_sets(full_tree, sessions):
 
 
 def test_our_checker_accepts_the_tree(full_tree, sessions):
-    report = pk.check(full_tree, sessions.labels, waive=EN_WAIVE)
+    report = check_packaged(full_tree, sessions.labels, waive=EN_WAIVE)
     assert errors(report) == [], [(f.rule_id, f.path, f.message) for f in errors(report)]
     assert report.ok
     got = {(r.division, r.benchmark, r.mode) for r in report.rows if r.valid}
@@ -194,7 +202,7 @@ def test_cli_end_to_end(sessions, tmp_path, capsys):
 def test_refuses_accuracy_below_closed_target(sessions, tmp_path):
     root = new_tree(tmp_path)
     with pytest.raises(pk.Refused) as exc:
-        pk.add(root, [sessions.kws_perf, sessions.kws_acc], "BOARD")
+        pk_add(root, [sessions.kws_perf, sessions.kws_acc], "BOARD")
     assert "TINY-ACC-KWS: top-1 77.5 % is below the closed target 90 %" in refusal_text(exc)
     assert not (root / "closed/ACME/results").exists()  # all-or-nothing: kws_perf not placed
 
@@ -202,7 +210,7 @@ def test_refuses_accuracy_below_closed_target(sessions, tmp_path):
 def test_refuses_session_the_harness_marked_invalid(sessions, tmp_path):
     root = new_tree(tmp_path)
     with pytest.raises(pk.Refused) as exc:
-        pk.add(root, [sessions.kws_short], "BOARD")
+        pk_add(root, [sessions.kws_short], "BOARD")
     text = refusal_text(exc)
     assert "the harness marked this run invalid" in text and "10" in text
 
@@ -214,7 +222,7 @@ def test_refuses_short_windows_even_if_run_json_says_valid(sessions, tmp_path):
     rj.update(valid=True, reasons=[])
     (forged / "run.json").write_text(json.dumps(rj))
     with pytest.raises(pk.Refused) as exc:
-        pk.add(new_tree(tmp_path), [forged], "BOARD")
+        pk_add(new_tree(tmp_path), [forged], "BOARD")
     assert "TINY-PERF-004" in refusal_text(exc)  # window < 10 s of DUT time, recomputed
 
 
@@ -224,14 +232,14 @@ def test_refuses_wrong_window_count(sessions, tmp_path):
     recs = json.loads((forged / "results.json").read_text())
     (forged / "results.json").write_text(json.dumps(recs[:4]))
     with pytest.raises(pk.Refused) as exc:
-        pk.add(new_tree(tmp_path), [forged], "BOARD")
+        pk_add(new_tree(tmp_path), [forged], "BOARD")
     assert "TINY-PERF-003" in refusal_text(exc)
 
 
 def test_refuses_model_that_is_not_the_benchmark(sessions, tmp_path):
     root = new_tree(tmp_path)
     with pytest.raises(pk.Refused) as exc:
-        pk.add(root, [sessions.ad_perf], "BOARD", benchmark="kws")
+        pk_add(root, [sessions.ad_perf], "BOARD", benchmark="kws")
     assert "ran model ad01 (ad), not a kws model" in refusal_text(exc)
     forged = tmp_path / "relabelled"
     shutil.copytree(sessions.ad_perf, forged)
@@ -239,45 +247,45 @@ def test_refuses_model_that_is_not_the_benchmark(sessions, tmp_path):
     rj["model"] = "kws01"  # claims kws01, the DUT said ad01
     (forged / "run.json").write_text(json.dumps(rj))
     with pytest.raises(pk.Refused) as exc:
-        pk.add(root, [forged], "BOARD")
+        pk_add(root, [forged], "BOARD")
     assert "the DUT reported ad01" in refusal_text(exc)
 
 
 def test_refuses_model_differing_from_the_benchmarks_other_sessions(sessions, tmp_path):
     root = new_tree(tmp_path, "open")
-    pk.add(root, [sessions.kws_perf], "BOARD")
+    pk_add(root, [sessions.kws_perf], "BOARD")
     log = root / "open/ACME/results/BOARD/kws/performance/log.txt"
     log.write_text(log.read_text().replace("Device model retrieved: kws01",
                                            "Device model retrieved: kws02"))
     with pytest.raises(pk.Refused) as exc:
-        pk.add(root, [sessions.kws_acc], "BOARD")
+        pk_add(root, [sessions.kws_acc], "BOARD")
     assert "DUT model kws01 differs from kws/performance (kws02)" in refusal_text(exc)
 
 
 def test_refuses_other_vendor_in_the_same_system(sessions, tmp_path):
     root = new_tree(tmp_path)
-    pk.add(root, [sessions.ad_perf], "BOARD")
+    pk_add(root, [sessions.ad_perf], "BOARD")
     with pytest.raises(pk.Refused) as exc:
-        pk.add(root, [sessions.kws_other_vendor], "BOARD")
+        pk_add(root, [sessions.kws_other_vendor], "BOARD")
     assert "DUT vendor 'OtherCo' differs from the system's other sessions" in refusal_text(exc)
     with pytest.raises(pk.Refused):  # also within one call
-        pk.add(new_tree(tmp_path / "b"), [sessions.ad_perf, sessions.kws_other_vendor], "BOARD")
+        pk_add(new_tree(tmp_path / "b"), [sessions.ad_perf, sessions.kws_other_vendor], "BOARD")
 
 
 def test_never_overwrites_silently(sessions, tmp_path):
     root = new_tree(tmp_path)
-    pk.add(root, [sessions.ad_perf], "BOARD")
+    pk_add(root, [sessions.ad_perf], "BOARD")
     dest = root / "closed/ACME/results/BOARD/ad/performance"
     (dest / "results.txt").write_text("edited\n")
     with pytest.raises(pk.Refused) as exc:
-        pk.add(root, [sessions.ad_perf], "BOARD")
+        pk_add(root, [sessions.ad_perf], "BOARD")
     assert "already exists (use --replace" in refusal_text(exc)
     assert (dest / "results.txt").read_text() == "edited\n"
-    placed = pk.add(root, [sessions.ad_perf], "BOARD", replace=True)
+    placed = pk_add(root, [sessions.ad_perf], "BOARD", replace=True)
     assert placed[0].replaced
     assert (dest / "results.txt").read_bytes() == (sessions.ad_perf / "results.txt").read_bytes()
     with pytest.raises(pk.Refused) as exc:  # two sessions for one folder in one call
-        pk.add(root, [sessions.ad_perf, sessions.ad_perf], "BOARD", replace=True)
+        pk_add(root, [sessions.ad_perf, sessions.ad_perf], "BOARD", replace=True)
     assert "two sessions for ad/performance" in refusal_text(exc)
 
 
@@ -286,7 +294,7 @@ def test_refuses_incomplete_folder(sessions, tmp_path):
     shutil.copytree(sessions.ad_perf, broken)
     (broken / "results.json").unlink()
     with pytest.raises(pk.Refused) as exc:
-        pk.add(new_tree(tmp_path), [broken], "BOARD")
+        pk_add(new_tree(tmp_path), [broken], "BOARD")
     assert "missing results.json" in refusal_text(exc)
 
 
@@ -294,19 +302,19 @@ def test_refuses_incomplete_folder(sessions, tmp_path):
 
 
 def test_add_model_and_code_record_sha256(full_tree, sessions, tmp_path, reference_dir):
-    from reference_models.registry import get_model, resolve_model_file
+    from tinyperf.reference_models.registry import get_model, resolve_model_file
 
     model = resolve_model_file("ad01", reference_dir=reference_dir, download=False)
-    entry = pk.add_model(full_tree, "BOARD", model, model_id="ad01", division="closed")
+    entry = pk_add_model(full_tree, "BOARD", model, model_id="ad01", division="closed")
     assert entry["is_reference_model"] and entry["sha256"] == get_model("ad01").sha256
     with pytest.raises(pk.Refused):
-        pk.add_model(full_tree, "BOARD", model, model_id="ad01", division="closed")
+        pk_add_model(full_tree, "BOARD", model, model_id="ad01", division="closed")
     src = tmp_path / "fw"
     (src / "src/__pycache__").mkdir(parents=True)
     (src / "src/main.c").write_text("int main(void) { return 0; }\n")
     (src / "src/__pycache__/x.pyc").write_bytes(b"\0")
     (src / ".DS_Store").write_bytes(b"\0")
-    rec = pk.add_code(full_tree, "BOARD", url="https://example.org/acme/fw.git",
+    rec = pk_add_code(full_tree, "BOARD", url="https://example.org/acme/fw.git",
                       commit="0123456789abcdef0123456789abcdef01234567", source=src,
                       division="closed")
     assert rec["benchmarks"] == ["ad"] and list(rec["files"]) == ["firmware/src/main.c"]
@@ -314,12 +322,12 @@ def test_add_model_and_code_record_sha256(full_tree, sessions, tmp_path, referen
     assert manifest["code"]["commit"].startswith("0123456") and "model/ad01_int8.tflite" in \
         manifest["models"]
     assert not list(full_tree.rglob("__pycache__"))
-    assert errors(pk.check(full_tree, sessions.labels, waive=EN_WAIVE)) == []
+    assert errors(check_packaged(full_tree, sessions.labels, waive=EN_WAIVE)) == []
     with pytest.raises(pk.PackageError, match="commit"):
-        pk.add_code(full_tree, "BOARD", url="https://example.org/x.git", division="closed",
+        pk_add_code(full_tree, "BOARD", url="https://example.org/x.git", division="closed",
                     replace=True)
     (full_tree / "closed/ACME/code/ad/BOARD/firmware/src/main.c").write_text("changed\n")
-    ids = {f.rule_id for f in errors(pk.check(full_tree, sessions.labels, waive=EN_WAIVE))}
+    ids = {f.rule_id for f in errors(check_packaged(full_tree, sessions.labels, waive=EN_WAIVE))}
     assert ids == {"TINYPERF-PKG-004"}
 
 
@@ -328,9 +336,9 @@ def test_add_model_and_code_record_sha256(full_tree, sessions, tmp_path, referen
 
 def test_package_demo(sessions, tmp_path):
     runs = [sessions.kws_perf, sessions.kws_acc]
-    report = pk.package_demo(runs, tmp_path / "demo_tree", reference_dir=sessions.labels)
+    report = package_demo(runs, tmp_path / "demo_tree", reference_dir=sessions.labels)
     assert report.ok, [(f.rule_id, f.message) for f in errors(report)]
     assert {(r.benchmark, r.mode) for r in report.rows} == {("kws", "performance"),
                                                            ("kws", "accuracy")}
-    again = pk.package_demo(runs, tmp_path / "demo_tree", reference_dir=sessions.labels)
+    again = package_demo(runs, tmp_path / "demo_tree", reference_dir=sessions.labels)
     assert again.ok  # re-running the demo replaces on purpose

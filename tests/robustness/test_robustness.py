@@ -25,11 +25,11 @@ import pytest
 import scipy.io.wavfile
 import scipy.signal
 import scipy.stats
+from tinyperf.reference_models import evaluate, prepare, registry
+from tinyperf.reference_models import robustness as rb
+from tinyperf.reference_models.demo import synthesize_ad01_raw, synthesize_kws01_raw
 
-from harness.cli import robustness as cli
-from reference_models import evaluate, prepare, registry
-from reference_models import robustness as rb
-from reference_models.demo import synthesize_ad01_raw, synthesize_kws01_raw
+from tinyperf.cli import robustness as cli
 
 SNRS = (100.0, 40.0, 30.0, 20.0, 10.0, 5.0, 0.0)
 NOISY = SNRS[2:]

@@ -11,7 +11,7 @@ import json
 import struct
 from pathlib import Path
 
-from harness import mlc
+from tinyperf.formats import mlc
 
 TEMPLATE_KEYS = ["Submitter", "Division", "Status", "Board Name", "Processor(s) Name",
                  "Processor(s) Frequencies", "Processor memory type and capacity",

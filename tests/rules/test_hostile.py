@@ -11,11 +11,10 @@ from pathlib import Path
 
 import pytest
 from rules_synth import make_tree
-
-from rules.engine import check
-from rules.ruleset import load_ruleset
-from rules.schema import RuleSetError
-from submissions.loader import load, open_tree
+from tinyperf.rules.engine import check
+from tinyperf.rules.ruleset import load_ruleset
+from tinyperf.rules.schema import RuleSetError
+from tinyperf.submissions.loader import load, open_tree
 
 
 def _ids(tree: Path, ref: Path | None = None) -> set[str]:

@@ -14,12 +14,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from rules_synth import make_tree, system_json
-
-from reference_models.tflite_info import read_model
-from rules.engine import Report, check
-from rules.ruleset import load_ruleset
-from submissions.equivalence import find_models
-from submissions.loader import load
+from tinyperf.reference_models.tflite_info import read_model
+from tinyperf.rules.engine import Report, check
+from tinyperf.rules.ruleset import load_ruleset
+from tinyperf.submissions.equivalence import find_models
+from tinyperf.submissions.loader import load
 
 KWS_CODE = "closed/Acme/code/kws/Board/model"
 

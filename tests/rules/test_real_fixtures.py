@@ -11,12 +11,12 @@ import argparse
 from pathlib import Path
 
 import pytest
+from tinyperf.rules.engine import Report, check
+from tinyperf.rules.render import summary_csv, text, to_json
+from tinyperf.rules.ruleset import load_ruleset
+from tinyperf.submissions.loader import load
 
-from harness.cli import check as check_cli
-from rules.engine import Report, check
-from rules.render import summary_csv, text, to_json
-from rules.ruleset import load_ruleset
-from submissions.loader import load
+from tinyperf.cli import check as check_cli
 
 
 def _report(root: Path, ref: Path | None) -> Report:
@@ -48,8 +48,8 @@ def test_v13_st_recomputed(v13: Path, reference_dir: Path) -> None:
 
 
 def test_v13_kws_auc_recomputed(v13: Path, reference_dir: Path) -> None:
-    from submissions.recompute import accuracy
-    from rules.engine import reference_labels
+    from tinyperf.rules.engine import reference_labels
+    from tinyperf.submissions.recompute import accuracy
 
     tree = load(v13.parents[3])
     labels = reference_labels(load_ruleset("v1.3"), reference_dir)["kws01"]
@@ -122,7 +122,7 @@ def test_golden_report_on_a_folder_of_rounds(v13: Path, reference_dir: Path,
     ``TINYPERF_UPDATE_GOLDEN=1`` after a deliberate change, and review the diff)."""
     import os
 
-    from harness.cli.main import main
+    from tinyperf.cli.main import main
 
     rounds = v13.parents[4]
     assert check_cli.rounds_in(rounds) == [rounds / "v1.1", rounds / "v1.3"]
@@ -144,7 +144,7 @@ def test_golden_report_on_a_folder_of_rounds(v13: Path, reference_dir: Path,
 
 
 def test_no_results_is_not_a_pass(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from harness.cli.main import main
+    from tinyperf.cli.main import main
 
     (tmp_path / "closed").mkdir()
     assert main(["check", str(tmp_path)]) == 1

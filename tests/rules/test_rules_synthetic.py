@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
-from rules.engine import Report, check
-from rules.ruleset import load_ruleset
-from submissions.loader import load
 from rules_synth import make_eembc_energy, make_eembc_perf, make_tree, system_json
+from tinyperf.rules.engine import Report, check
+from tinyperf.rules.ruleset import load_ruleset
+from tinyperf.submissions.loader import load
 
 
 def run(tree: Path, ref: Path | None, version: str = "v1.3") -> Report:

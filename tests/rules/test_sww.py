@@ -15,13 +15,12 @@ from pathlib import Path
 
 import pytest
 from sww_synth import SAMPLE_J, WINDOWS, SwwCase, default_case, fmt, make_sww_tree, write_folder
-
-from rules.engine import Report, check
-from rules.render import summary_csv, text
-from rules.ruleset import load_ruleset
-from submissions.claims import official_values, parse_sww
-from submissions.loader import load
-from submissions.sww import DutyCycle, SwwDataError, duty_cycle, general_tolerance, score
+from tinyperf.rules.engine import Report, check
+from tinyperf.rules.render import summary_csv, text
+from tinyperf.rules.ruleset import load_ruleset
+from tinyperf.submissions.claims import official_values, parse_sww
+from tinyperf.submissions.loader import load
+from tinyperf.submissions.sww import DutyCycle, SwwDataError, duty_cycle, general_tolerance, score
 
 
 def run(tree: Path, version: str = "v1.3") -> Report:
@@ -343,7 +342,7 @@ def test_sww_energy_plot_is_listed(sww: tuple[Path, Path, SwwCase]) -> None:
 
 
 def test_log_detection_lists_are_read_per_stream() -> None:
-    from submissions.sww import log_detection_lists
+    from tinyperf.submissions.sww import log_detection_lists
 
     log = "\n".join(["Device model retrieved: sww01", "[1, 2]",  # before any stream: ignored
                      "Playing a.wav (length = 3.0s) at 01:02:03...", "... done",

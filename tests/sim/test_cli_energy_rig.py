@@ -15,9 +15,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from tinyperf.reference_models.demo import demo_data_dir
 
-from harness.cli.main import main
-from reference_models.demo import demo_data_dir
+from tinyperf.cli.main import main
 
 
 def _read_header(proc: subprocess.Popen[str]) -> dict[str, str]:
@@ -38,7 +38,7 @@ def test_energy_run_against_the_served_rig_meets_the_truth(reference_dir: Path, 
                                                           board: str) -> None:
     env = dict(os.environ, TINYPERF_REFERENCE_DIR=str(reference_dir))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "harness.cli.main", "sim", "--energy-rig", "--model-id", "kws01",
+        [sys.executable, "-m", "tinyperf.cli.main", "sim", "--energy-rig", "--model-id", "kws01",
          "--throughput", "20", "--simulated-time", "--board", board],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     try:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from tinyperf.firmware_interface.sim.model import make_virtual_dut
+from tinyperf.firmware_interface.sim.server import SimServer
+from tinyperf.reference_models.demo import demo_data_dir
 
-from firmware_interface.sim.model import make_virtual_dut
-from firmware_interface.sim.server import SimServer
-from harness.cli.main import main
-from reference_models.demo import demo_data_dir
+from tinyperf.cli.main import main
 
 
 @pytest.fixture

@@ -5,14 +5,13 @@ from __future__ import annotations
 import time
 
 import pytest
-
-from firmware_interface.sim.core import constant_results
-from firmware_interface.sim.faults import Fault
-from firmware_interface.sim.model import make_virtual_dut
-from firmware_interface.sim.server import SimServer
-from harness.dut import Dut, DutResetError, Timeouts
-from harness.errors import DutErrorReply, DutProtocolError, DutTimeout
-from harness.transport import open_link
+from tinyperf.firmware_interface.sim.core import constant_results
+from tinyperf.firmware_interface.sim.faults import Fault
+from tinyperf.firmware_interface.sim.model import make_virtual_dut
+from tinyperf.firmware_interface.sim.server import SimServer
+from tinyperf.formats.errors import DutErrorReply, DutProtocolError, DutTimeout
+from tinyperf.harness.link.dut import Dut, DutResetError, Timeouts
+from tinyperf.harness.link.transport import open_link
 
 RESULTS = [0.1, 0.9]
 

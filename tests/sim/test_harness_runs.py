@@ -11,17 +11,17 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tinyperf.firmware_interface.sim.model import make_virtual_dut
+from tinyperf.firmware_interface.sim.server import SimServer
+from tinyperf.formats import metrics, mlc
+from tinyperf.harness.run.datasets import Dataset
+from tinyperf.harness.run.runner import RunConfig, run_session
+from tinyperf.harness.run.scenarios import TestEntry
+from tinyperf.reference_models.demo import demo_data_dir, demo_subset
+from tinyperf.reference_models.dut_outputs import kws01_results
+from tinyperf.reference_models.registry import resolve_model_file
+from tinyperf.reference_models.runtime import TfliteModel
 
-from firmware_interface.sim.model import make_virtual_dut
-from firmware_interface.sim.server import SimServer
-from harness import metrics, mlc
-from harness.datasets import Dataset
-from harness.runner import RunConfig, run_session
-from harness.scenarios import TestEntry
-from reference_models.demo import demo_data_dir, demo_subset
-from reference_models.dut_outputs import kws01_results
-from reference_models.registry import resolve_model_file
-from reference_models.runtime import TfliteModel
 from tests.session_kill import journal_windows, kill_after_windows
 
 REPO = Path(__file__).resolve().parents[2]
@@ -140,7 +140,7 @@ def test_ad01_runs_window_by_window(ad_sim, tmp_path):
 
 
 def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "harness.cli.main", *args]
+    return [sys.executable, "-m", "tinyperf.cli.main", *args]
 
 
 @pytest.mark.timeout(180)

@@ -11,12 +11,11 @@ from pathlib import Path
 
 import pytest
 import serial
-
-from firmware_interface.sim.clock import LatencyModel, SimClock
-from firmware_interface.sim.core import DutConfig, VirtualDut, constant_results
-from firmware_interface.sim.faults import Fault, FaultPlan, load_faults
-from firmware_interface.sim.server import SimServer, pty_available
-from harness.protocol import Kind, parse_line
+from tinyperf.firmware_interface.sim.clock import LatencyModel, SimClock
+from tinyperf.firmware_interface.sim.core import DutConfig, VirtualDut, constant_results
+from tinyperf.firmware_interface.sim.faults import Fault, FaultPlan, load_faults
+from tinyperf.firmware_interface.sim.server import SimServer, pty_available
+from tinyperf.formats.protocol import Kind, parse_line
 
 REFERENCE = Path(
     os.environ.get("TINYPERF_REFERENCE_DIR", Path(__file__).parents[3] / "shared/reference")
@@ -260,7 +259,7 @@ def test_fault_injected_error_line_from_yaml(tmp_path: Path) -> None:
 
 
 def test_fault_validation() -> None:
-    from harness.errors import ConfigError
+    from tinyperf.formats.errors import ConfigError
 
     with pytest.raises(ConfigError, match="kind"):
         Fault("meltdown", "name")
@@ -271,7 +270,7 @@ def test_fault_validation() -> None:
 @needs_pty
 @pytest.mark.timeout(60)
 def test_reference_kws_model_on_pty() -> None:
-    from firmware_interface.sim.server import serve_model
+    from tinyperf.firmware_interface.sim.server import serve_model
 
     if not (REFERENCE / "kws01" / "kws_ref_model.tflite").is_file():
         pytest.skip("reference models not available")

@@ -6,11 +6,16 @@ import os
 from pathlib import Path
 
 import pytest
-
-from firmware_interface.sim.clock import LatencyModel, SimClock
-from firmware_interface.sim.core import Delay, DutConfig, VirtualDut, c_atoi, constant_results
-from harness import protocol as p
-from harness.protocol import Kind, parse_line
+from tinyperf.firmware_interface.sim.clock import LatencyModel, SimClock
+from tinyperf.firmware_interface.sim.core import (
+    Delay,
+    DutConfig,
+    VirtualDut,
+    c_atoi,
+    constant_results,
+)
+from tinyperf.formats import protocol as p
+from tinyperf.formats.protocol import Kind, parse_line
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -290,7 +295,7 @@ def test_c_atoi(text: str, value: int) -> None:
 
 
 def test_reference_models_through_the_core() -> None:
-    from firmware_interface.sim.model import make_virtual_dut
+    from tinyperf.firmware_interface.sim.model import make_virtual_dut
 
     if not (REFERENCE / "kws01" / "kws_ref_model.tflite").is_file():
         pytest.skip("reference models not available")

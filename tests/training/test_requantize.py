@@ -14,10 +14,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from reference_models import bins, demo, verify
-from reference_models.evaluate import ad01_file_windows
-from reference_models.runtime import TfliteModel as Model
+from tinyperf.reference_models import bins, demo, verify
+from tinyperf.reference_models.evaluate import ad01_file_windows
+from tinyperf.reference_models.runtime import TfliteModel as Model
 
 pytestmark = [
     pytest.mark.skipif(importlib.util.find_spec("tensorflow") is None,
@@ -54,7 +53,7 @@ def _write(tmp_path: Path, name: str, data: bytes) -> Path:
 
 
 def test_keras_rebuild_computes_the_float_model(reference_dir: Path) -> None:
-    from reference_models.requantize import keras_from_tflite
+    from tinyperf.reference_models.requantize import keras_from_tflite
 
     for name, xs in ((KWS_F32, _kws_float_inputs(reference_dir)[:16]),
                      (AD_F32, _ad_windows()[:16])):
@@ -71,7 +70,7 @@ def test_keras_rebuild_computes_the_float_model(reference_dir: Path) -> None:
 @pytest.mark.parametrize("model_id", ["kws01", "ad01"])
 def test_self_quantized_model_passes_verify(reference_dir: Path, tmp_path: Path,
                                             model_id: str) -> None:
-    from reference_models.requantize import requantize
+    from tinyperf.reference_models.requantize import requantize
 
     if model_id == "kws01":
         f32, ref, calib = KWS_F32, KWS_INT8, _kws_float_inputs(reference_dir)[::3]
@@ -92,7 +91,7 @@ def test_self_quantized_model_passes_verify(reference_dir: Path, tmp_path: Path,
         assert report.reference.endswith(f32) and "equivalent to" in report.notes[-1]
         assert worst < 1.5 / 127
     # the CLI does the same with the registry's artifacts
-    from harness.cli.main import main
+    from tinyperf.cli.main import main
 
     assert main(["models", "verify", str(ours), "--model-id", model_id]) == 0
     # and it really is int8 with the reference's I/O shapes
@@ -115,8 +114,8 @@ def test_self_quantized_model_passes_verify(reference_dir: Path, tmp_path: Path,
 
 def test_requantized_perturbed_weights_fail_verify(reference_dir: Path, tmp_path: Path) -> None:
     """The same pipeline on retrained-like (perturbed) float weights is caught per layer."""
-    from reference_models import quantize
-    from reference_models.requantize import keras_from_tflite
+    from tinyperf.reference_models import quantize
+    from tinyperf.reference_models.requantize import keras_from_tflite
 
     model = keras_from_tflite(reference_dir / AD_F32)
     rng = np.random.default_rng(3)

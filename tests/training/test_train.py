@@ -44,8 +44,8 @@ def _wav(path: Path, pcm: np.ndarray) -> None:
 def kws_build(tmp_path_factory: pytest.TempPathFactory) -> dict:
     if shutil.which("espeak-ng") is None:
         pytest.skip("espeak-ng not installed (apt-get install espeak-ng): no synthetic speech")
-    from reference_models import demo, train
-    from reference_models.synth import speech
+    from tinyperf.reference_models import demo, train
+    from tinyperf.reference_models.synth import speech
 
     root = tmp_path_factory.mktemp("kws")
     raw = root / "speech_commands"
@@ -68,7 +68,7 @@ def kws_build(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 def _toycar(root: Path, train_per_id: int, test_per_kind: int) -> Path:
     """A DCASE-like ``dev_data/ToyCar/{train,test}`` tree of synthetic machine sounds."""
-    from reference_models.synth import machine
+    from tinyperf.reference_models.synth import machine
 
     toycar = root / "dev_data" / "ToyCar"
     rng = np.random.default_rng(SEED)
@@ -85,7 +85,7 @@ def _toycar(root: Path, train_per_id: int, test_per_kind: int) -> Path:
 
 @pytest.fixture(scope="module")
 def ad_build(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    from reference_models import train
+    from tinyperf.reference_models import train
 
     root = _toycar(tmp_path_factory.mktemp("ad"), AD_TRAIN_PER_ID, AD_TEST_PER_KIND)
     return train.build("ad01", root, root / "out", epochs=AD_EPOCHS, seed=SEED,
@@ -93,7 +93,7 @@ def ad_build(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 
 def test_param_counts() -> None:
-    from reference_models import architectures
+    from tinyperf.reference_models import architectures
 
     assert architectures.param_counts(architectures.ds_cnn()) == {
         "total": 24_908, "trainable": 23_756, "non_trainable": 1_152}
@@ -104,7 +104,7 @@ def test_param_counts() -> None:
 
 
 def test_bn_fold_rules() -> None:
-    from reference_models.architectures import fold_dense_bn
+    from tinyperf.reference_models.architectures import fold_dense_bn
 
     rng = np.random.default_rng(0)
     k, b = rng.normal(size=(4, 3)), rng.normal(size=3)
@@ -151,7 +151,7 @@ def test_kws01_run_record(kws_build: dict) -> None:
 
 
 def test_kws01_export_matches_reference_graph(kws_build: dict) -> None:
-    from reference_models import tflite_info, verify
+    from tinyperf.reference_models import tflite_info, verify
 
     path = kws_build["files"]["int8_tflite"]["path"]
     info = tflite_info.summary(tflite_info.read_model(path))
@@ -184,7 +184,7 @@ def test_ad01_training_separates_anomalies(ad_build: dict) -> None:
 
 
 def test_ad01_export_and_record(ad_build: dict) -> None:
-    from reference_models import tflite_info, verify
+    from tinyperf.reference_models import tflite_info, verify
 
     path = ad_build["files"]["int8_tflite"]["path"]
     info = tflite_info.summary(tflite_info.read_model(path))
@@ -211,7 +211,7 @@ def test_cli_build_legacy_fold_is_reproducible(tmp_path: Path,
     the record says which rule ran. Byte-identical files need fresh Keras name counters
     (``train.set_seeds``): auto layer names end up in the tensor names.
     """
-    from harness.cli.main import main
+    from tinyperf.cli.main import main
 
     root = _toycar(tmp_path, 3, 1)
     records = []

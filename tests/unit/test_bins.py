@@ -7,9 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from harness.errors import DatasetError
-from reference_models import bins
+from tinyperf.formats.errors import DatasetError
+from tinyperf.reference_models import bins
 
 
 def test_sizes() -> None:

@@ -7,11 +7,11 @@ import json
 from pathlib import Path
 
 import pytest
+from tinyperf.formats.errors import ConfigError, ModelError
+from tinyperf.reference_models import tflite_info as ti
+from tinyperf.reference_models.demo import demo_data_dir
 
-from harness.cli import models
-from harness.errors import ConfigError, ModelError
-from reference_models import tflite_info as ti
-from reference_models.demo import demo_data_dir
+from tinyperf.cli import models
 
 KWS = "kws01/kws_ref_model.tflite"
 KWS_F32 = "kws01/kws_ref_model_float32.tflite"

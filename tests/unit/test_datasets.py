@@ -1,9 +1,8 @@
 """Label files and inputs: official row formats, windowing, and errors that name the line."""
 
 import pytest
-
-from harness.datasets import Dataset, LabelRow, read_labels, windows
-from harness.errors import DatasetError
+from tinyperf.formats.errors import DatasetError
+from tinyperf.harness.run.datasets import Dataset, LabelRow, read_labels, windows
 
 
 def write(tmp_path, name, text):

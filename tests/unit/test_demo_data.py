@@ -10,10 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import scipy.io.wavfile
-
-from harness.errors import DatasetError
-from reference_models import bins, demo, prepare
-from reference_models.synth import machine, speech
+from tinyperf.formats.errors import DatasetError
+from tinyperf.reference_models import bins, demo, prepare
+from tinyperf.reference_models.synth import machine, speech
 
 KWS_NAME = re.compile(r"^tst_(\d{6})_([A-Z][a-z]+)_(\d{1,2})\.bin$")
 AD_NAME = re.compile(r"^(normal|anomaly)_id_(\d{2})_(\d{8})_hist_librosa\.bin$")

@@ -1,9 +1,8 @@
 """MLCommons device lists and port matching."""
 
 import pytest
-
-from harness import devices
-from harness.errors import ConfigError
+from tinyperf.formats.errors import ConfigError
+from tinyperf.harness.link import devices
 
 LIST = """
 - name: stm32h573i-dk

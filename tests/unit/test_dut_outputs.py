@@ -7,12 +7,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from harness.errors import ModelError
-from harness.protocol import msg_results
-from reference_models import dut_outputs as d
-from reference_models.registry import get_model
-from reference_models.runtime import TfliteModel
+from tinyperf.formats.errors import ModelError
+from tinyperf.formats.protocol import msg_results
+from tinyperf.reference_models import dut_outputs as d
+from tinyperf.reference_models.registry import get_model
+from tinyperf.reference_models.runtime import TfliteModel
 
 pytestmark = pytest.mark.timeout(60)
 

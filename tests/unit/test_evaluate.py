@@ -1,4 +1,4 @@
-"""``reference_models.evaluate``: batched host evaluation equals the DUT + runner path."""
+"""``tinyperf.reference_models.evaluate``: batched host evaluation equals the DUT + runner path."""
 
 from __future__ import annotations
 
@@ -7,15 +7,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from harness import datasets, metrics
-from harness.errors import DatasetError, ModelError
-from reference_models import bins, dut_outputs
-from reference_models import evaluate as ev
-from reference_models.demo import demo_data_dir
+from tinyperf.formats import metrics
+from tinyperf.formats.errors import DatasetError, ModelError
+from tinyperf.harness.run import datasets
+from tinyperf.reference_models import bins, dut_outputs
+from tinyperf.reference_models import evaluate as ev
+from tinyperf.reference_models.demo import demo_data_dir
 
 pytest.importorskip("ai_edge_litert.interpreter")
-from reference_models.runtime import TfliteModel
+from tinyperf.reference_models.runtime import TfliteModel
 
 KWS = "kws01/kws_ref_model.tflite"
 KWS_F32 = "kws01/kws_ref_model_float32.tflite"

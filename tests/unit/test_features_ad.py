@@ -7,8 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from reference_models.features import ad
+from tinyperf.reference_models.features import ad
 
 
 def golden_signal() -> np.ndarray:
@@ -91,8 +90,8 @@ def test_reference_sample_score() -> None:
     if not ref:
         pytest.skip("TINYPERF_REFERENCE_DIR is not set")
     pytest.importorskip("ai_edge_litert.interpreter")
-    from reference_models import bins, runtime
-    from reference_models.demo import ad01_file_score
+    from tinyperf.reference_models import bins, runtime
+    from tinyperf.reference_models.demo import ad01_file_score
 
     sample = bins.read_bin(Path(ref) / "ad01" / "normal_id_01_00000000_hist_librosa.bin", "ad01")
     model = runtime.TfliteModel(Path(ref) / "ad01" / "ad01_int8.tflite", reference_kernels=True)

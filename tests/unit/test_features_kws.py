@@ -9,8 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from reference_models.features import kws
+from tinyperf.reference_models.features import kws
 
 CLIP_A_FRAME0 = [-28.9961, 7.1039, 3.9020, -5.0502, -13.0797, 1.8286, -5.6214, 3.5651, 4.3232,
                  -1.4226]
@@ -86,7 +85,7 @@ def test_quantize_truncates_toward_zero_and_saturates(caplog: pytest.LogCaptureF
     q, overflow = kws.quantize_mfcc_with_count(x)
     assert q.tolist() == [0, 1, 0, 127, -128]
     assert overflow == 2
-    with caplog.at_level(logging.WARNING, logger="reference_models.features.kws"):
+    with caplog.at_level(logging.WARNING, logger="tinyperf.reference_models.features.kws"):
         kws.quantize_mfcc(x)
     assert "saturated" in caplog.text
 

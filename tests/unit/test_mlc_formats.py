@@ -3,8 +3,7 @@
 import json
 
 import numpy as np
-
-from harness import metrics, mlc
+from tinyperf.formats import metrics, mlc
 
 
 def test_performance_results_txt_round_trip(v13):

@@ -28,7 +28,8 @@ def _runtime_files() -> set[str]:
     files |= set((REPO / "reference_models" / "demo_data").rglob("*.bin"))
     files |= set((REPO / "reference_models" / "demo_data").rglob("*.csv"))
     files.add(REPO / "reference_models" / "registry.yaml")
-    return {str(p.relative_to(REPO)) for p in files}
+    # each top-level folder installs as tinyperf/<folder>/
+    return {f"tinyperf/{p.relative_to(REPO).as_posix()}" for p in files}
 
 
 @pytest.mark.timeout(300)
@@ -49,3 +50,20 @@ def test_wheel_contains_firmware_sources_rules_and_demo_data(tmp_path: Path) -> 
     missing = sorted(_runtime_files() - names)
     assert not missing, f"not in the wheel: {missing}"
     assert not [n for n in names if "/build/" in n or n.endswith((".o", ".elf"))]
+    # one import name: nothing outside tinyperf/ but the wheel's own metadata
+    tops = {n.split("/")[0] for n in names}
+    assert {t for t in tops if not t.endswith(".dist-info")} == {"tinyperf"}
+    # and nothing a pip user does not need: no tests, benchmarks, docs or bytecode ...
+    files = {n for n in names if not n.split("/")[0].endswith(".dist-info")}
+    stray = sorted(n for n in files
+                   if n.startswith(("tinyperf/tests/", "tinyperf/benchmarks/", "tinyperf/docs/"))
+                   or n.endswith((".pyc", ".pyo")) or "/__pycache__/" in n
+                   or (n.rsplit("/", 1)[-1].startswith(("test_", "conftest"))
+                       and n.endswith(".py")))
+    assert not stray, f"not for the wheel: {stray}"
+    # ... and no data file beyond the runtime files and their READMEs
+    docs = {"tinyperf/py.typed", "tinyperf/firmware_interface/README.md"} | {
+        f"tinyperf/reference_models/demo_data/{p.name}"
+        for p in (REPO / "reference_models" / "demo_data").glob("*.md")}
+    extra = sorted(n for n in files - _runtime_files() - docs if not n.endswith(".py"))
+    assert not extra, f"unexpected data files in the wheel: {extra}"

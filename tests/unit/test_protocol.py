@@ -1,9 +1,8 @@
 """Protocol module: every line kind parses, commands are framed and bounded."""
 
 import pytest
-
-from harness import protocol
-from harness.protocol import Kind
+from tinyperf.formats import protocol
+from tinyperf.formats.protocol import Kind
 
 LINES = [
     ("m-ready", Kind.READY, None),

@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from harness.errors import ModelError
-from reference_models import registry
-from reference_models.registry import get_model, parse_registry, resolve_model_file
+from tinyperf.formats.errors import ModelError
+from tinyperf.reference_models import registry
+from tinyperf.reference_models.registry import get_model, parse_registry, resolve_model_file
 
 pytestmark = pytest.mark.timeout(60)
 

@@ -1,9 +1,8 @@
 """Test-script language: parsing, defaults per spec 4.4, flattening, errors."""
 
 import pytest
-
-from harness import scenarios
-from harness.errors import ConfigError
+from tinyperf.formats.errors import ConfigError
+from tinyperf.harness.run import scenarios
 
 
 def test_reference_defaults():

@@ -4,9 +4,8 @@ import json
 from datetime import datetime
 
 import pytest
-
-from harness.errors import SessionError
-from harness.session import Session
+from tinyperf.formats.errors import SessionError
+from tinyperf.harness.run.session import Session
 
 
 def fixed():

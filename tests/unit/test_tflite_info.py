@@ -1,4 +1,4 @@
-"""``reference_models.tflite_info``: the flatbuffer reader and the footprint figures.
+"""``tinyperf.reference_models.tflite_info``: the flatbuffer reader and the footprint figures.
 
 The reference models' figures are spec reference_models §3.1 (sizes and memory), §1.5 / §2.5
 (MACs) and the op tables of §1.7 / §2.7, checked exactly.
@@ -10,9 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from harness.errors import ModelError
-from reference_models import tflite_info as ti
+from tinyperf.formats.errors import ModelError
+from tinyperf.reference_models import tflite_info as ti
 
 KWS = "kws01/kws_ref_model.tflite"
 KWS_F32 = "kws01/kws_ref_model_float32.tflite"
@@ -113,7 +112,7 @@ def test_ad01_op_table(reference_dir: Path) -> None:
 
 def test_graph_agrees_with_interpreter(reference_dir: Path) -> None:
     pytest.importorskip("ai_edge_litert.interpreter")
-    from reference_models.runtime import load_interpreter
+    from tinyperf.reference_models.runtime import load_interpreter
 
     for name in (KWS, AD):
         info = ti.read_model(reference_dir / name)
@@ -207,3 +206,145 @@ def test_truncated_file(reference_dir: Path, tmp_path: Path) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match=r"nothere\.tflite: cannot read"):
         ti.read_model(tmp_path / "nothere.tflite")
+
+
+def _opcode_fields(data: bytes, opcode: int) -> tuple[int, int]:
+    """Absolute offsets of (deprecated_builtin_code, builtin_code) of operator code ``opcode``.
+
+    Located with the generated schema the parser uses: field n sits at vtable slot 4 + 2n
+    (deprecated_builtin_code is field 0, builtin_code field 3); 0 means the field is absent.
+    """
+    code = ti._schema().root(data).OperatorCodes(opcode)
+    tab = code._tab
+    return tab.Pos + tab.Offset(4), (tab.Pos + tab.Offset(10)) if tab.Offset(10) else 0
+
+
+@pytest.mark.parametrize("code,name", [(150, "GELU"), (160, "BITWISE_XOR"),
+                                       (9_999, "BUILTIN_9999")])
+def test_op_outside_the_small_models_set(reference_dir: Path, code: int, name: str) -> None:
+    # pretrainedResnet_quant writes the int32 builtin_code field (kws01 only the int8 one);
+    # codes above 126 live there, with the deprecated byte set to 127 (the schema's rule)
+    data = bytearray((reference_dir / "ic01/pretrainedResnet_quant.tflite").read_bytes())
+    info = ti.parse_model(bytes(data))
+    softmax = next(op for op in info.operators if op.op == "SOFTMAX")
+    codes = ti._schema().root(bytes(data))
+    index = next(j for j in range(codes.OperatorCodesLength())
+                 if codes.OperatorCodes(j).BuiltinCode() == 25)
+    deprecated, builtin = _opcode_fields(bytes(data), index)
+    assert builtin, "the fixture model should carry the builtin_code field"
+    data[deprecated] = 127
+    data[builtin:builtin + 4] = code.to_bytes(4, "little", signed=True)
+    patched = ti.parse_model(bytes(data), "patched.tflite")
+    assert patched.operators[softmax.index].op == name
+    assert patched.operators[softmax.index].options == {}  # no decoded options for it
+    assert ti.summary(patched)["op_counts"][name] == 1
+    assert ti.BUILTIN_OPS.get(code, f"BUILTIN_{code}") == name
+    # the figures of the other ops do not move
+    assert patched.macs() == info.macs() and patched.parameter_count == info.parameter_count
+
+
+def test_schema_tables_are_the_full_schema() -> None:
+    ops = ti.BUILTIN_OPS
+    assert len(ops) > 200 and ops[3] == "CONV_2D" and ops[126] == "BATCH_MATMUL"
+    assert ti.TENSOR_TYPES[9] == ("int8", "i1", 1) and ti.TENSOR_TYPES[17][0] == "int4"
+    assert ti.ACTIVATIONS[3] == "RELU6" and ti.PADDINGS == {0: "SAME", 1: "VALID"}
+
+
+def test_option_offsets_point_at_the_fields(reference_dir: Path) -> None:
+    info = ti.read_model(reference_dir / KWS)
+    widths = {"padding": 1, "fused_activation_function": 1, "weights_format": 1,
+              "keep_num_dims": 1, "asymmetric_quantize_inputs": 1, "beta": 4}
+    checked = 0
+    for op in info.operators:
+        for key, at in op.option_offsets.items():
+            raw = info.data[at:at + widths.get(key, 4)]
+            value = op.options[key]
+            if key == "beta":
+                assert np.frombuffer(raw, "<f4")[0] == value
+            elif key in ("padding", "fused_activation_function"):
+                enum = ti.PADDINGS if key == "padding" else ti.ACTIVATIONS
+                assert enum[raw[0]] == value
+            else:
+                assert int.from_bytes(raw, "little", signed=True) == value
+            checked += 1
+    assert checked == 37  # fields left at their schema default are not in the file
+    # buffer offsets: the constant bytes are where the parser says
+    k = info.operators[0].inputs[1]
+    buf = info.buffers[info.tensors[k].buffer]
+    assert info.buffer_bytes(k) == info.data[buf.offset:buf.offset + buf.size]
+    assert buf.size == 64 * 10 * 4 * 1
+
+
+def test_tensor_index_out_of_range(reference_dir: Path) -> None:
+    data = bytearray((reference_dir / KWS).read_bytes())
+    op = ti._schema().root(bytes(data)).Subgraphs(0).Operators(0)
+    at = op._tab.Vector(op._tab.Offset(6))  # inputs vector: field 1 -> vtable slot 6
+    data[at:at + 4] = (999).to_bytes(4, "little")
+    with pytest.raises(ModelError, match=r"bad\.tflite: .*op 0 \(CONV_2D\) refers to "
+                                         r"tensor 999 of 35"):
+        ti.parse_model(bytes(data), "bad.tflite")
+
+
+def test_garbage_after_identifier() -> None:
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        junk = b"\x00\x00\x00\x00TFL3" + rng.integers(0, 256, 500, dtype=np.uint8).tobytes()
+        junk = rng.integers(0, 256, 4, dtype=np.uint8).tobytes() + junk[4:]
+        with pytest.raises(ModelError, match=r"junk\.tflite: not a valid"):
+            ti.parse_model(junk, "junk.tflite")
+
+
+def test_damaged_files_raise_model_error_only(reference_dir: Path) -> None:
+    """Cuts and overwritten words anywhere: either a model or a ModelError naming the file."""
+    rng = np.random.default_rng(7)
+    good = (reference_dir / KWS).read_bytes()
+    cases = [good[:n] for n in rng.integers(8, len(good), 40)]
+    for _ in range(150):
+        d = bytearray(good)
+        at = int(rng.integers(8, len(d) - 4))
+        d[at:at + 4] = rng.choice([b"\xff\xff\xff\xff", b"\x00\x00\x00\x80", b"\xff\xff\xff\x7f",
+                                   rng.integers(0, 256, 4, dtype=np.uint8).tobytes()])
+        cases.append(bytes(d))
+    errors = 0
+    for case in cases:
+        try:
+            ti.summary(ti.parse_model(case, "damaged.tflite"))
+        except ModelError as exc:
+            assert "damaged.tflite" in str(exc)
+            errors += 1
+    assert errors >= 40  # every cut at least
+
+
+def test_without_a_schema_package(monkeypatch: pytest.MonkeyPatch, reference_dir: Path) -> None:
+    monkeypatch.setattr(ti, "_SCHEMA_MODULES", ("tinyperf_no_such_schema",))
+    ti._schema.cache_clear()
+    try:
+        with pytest.raises(ModelError, match=r"install ai-edge-litert.*'tflite' package"):
+            ti.read_model(reference_dir / KWS)
+    finally:
+        monkeypatch.undo()
+        ti._schema.cache_clear()
+
+
+def test_one_module_per_class_layout(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                     reference_dir: Path) -> None:
+    """The ``tflite`` PyPI package's layout (package ``tflite``, module ``tflite.Model`` ...)."""
+    generated = pytest.importorskip("ai_edge_litert.schema_py_generated")
+    pkg = tmp_path / "fake_tflite_pkg"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    for name in dir(generated):
+        if isinstance(getattr(generated, name), type):
+            (pkg / f"{name}.py").write_text(
+                f"from ai_edge_litert.schema_py_generated import {name}  # noqa: F401\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(ti, "_SCHEMA_MODULES", ("tinyperf_no_such_schema", "fake_tflite_pkg"))
+    ti._schema.cache_clear()
+    try:
+        assert ti._schema().module.__name__ == "fake_tflite_pkg"
+        info = ti.read_model(reference_dir / KWS)
+        assert ti.summary(info)["macs"]["total"] == 2_656_768
+        assert info.operators[9].options["filter_height"] == 25
+    finally:
+        monkeypatch.undo()
+        ti._schema.cache_clear()

@@ -3,10 +3,9 @@
 import time
 
 import pytest
-
-from harness.errors import TransportError
-from harness.timeouts import Deadline
-from harness.transport import SerialLink
+from tinyperf.formats.errors import TransportError
+from tinyperf.harness.link.timeouts import Deadline
+from tinyperf.harness.link.transport import SerialLink
 
 
 @pytest.fixture

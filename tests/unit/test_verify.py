@@ -1,4 +1,4 @@
-"""``reference_models.verify``: closed-division equivalence against the reference models.
+"""``tinyperf.reference_models.verify``: closed-division equivalence against the reference models.
 
 Altered models are made here by patching a copy of the reference flatbuffer in place, at the
 byte offsets the parser reports (buffer data, option fields), or by editing the parsed graph.
@@ -12,9 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from reference_models import tflite_info as ti
-from reference_models import verify as vf
+from tinyperf.reference_models import tflite_info as ti
+from tinyperf.reference_models import verify as vf
 
 KWS = "kws01/kws_ref_model.tflite"
 KWS_F32 = "kws01/kws_ref_model_float32.tflite"

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from harness.energy.capture import Capture
-from harness.energy.errors import MonitorError
-from harness.energy.integrate import Accuracy
+from tinyperf.harness.energy.capture import Capture
+from tinyperf.harness.energy.errors import MonitorError
+from tinyperf.harness.energy.integrate import Accuracy
 
 
 class EnergyMonitor(Protocol):

@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from harness.energy.capture import Capture, Edge
-from harness.energy.errors import CaptureFileError
+from tinyperf.harness.energy.capture import Capture, Edge
+from tinyperf.harness.energy.errors import CaptureFileError
 
 TRACE_MAGIC = 0xF1
 

@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-
-from harness.energy.capture import Capture, Edge
-from harness.energy.errors import CaptureFileError
-from harness.energy.integrate import Accuracy, WindowEdges
+from tinyperf.harness.energy.capture import Capture, Edge
+from tinyperf.harness.energy.errors import CaptureFileError
+from tinyperf.harness.energy.integrate import Accuracy, WindowEdges
 
 #: TI: ±2 % ±500 nA below 25 mA (±5 % up to 75 mA).
 ACCURACY = Accuracy(gain_rel=0.02, offset_a=500e-9, note="TI EnergyTrace, I < 25 mA")

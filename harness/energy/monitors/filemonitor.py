@@ -9,9 +9,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from harness.energy.capture import Capture
-from harness.energy.errors import CaptureFileError
-from harness.energy.integrate import Accuracy
+from tinyperf.harness.energy.capture import Capture
+from tinyperf.harness.energy.errors import CaptureFileError
+from tinyperf.harness.energy.integrate import Accuracy
 
 from . import register
 from .eembc import read_eembc_trace

@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-from harness.energy.capture import Capture
-from harness.energy.errors import CaptureFileError
-from harness.energy.integrate import detect_edges
+from tinyperf.harness.energy.capture import Capture
+from tinyperf.harness.energy.errors import CaptureFileError
+from tinyperf.harness.energy.integrate import detect_edges
 
 MAGIC = bytes.fromhex("6a6c73666d740d0a200a201a2020b21c")
 

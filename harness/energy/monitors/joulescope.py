@@ -16,10 +16,10 @@ import logging
 import threading
 from typing import Any
 
-from harness.energy.capture import Capture
-from harness.energy.errors import MonitorError
-from harness.energy.integrate import Accuracy
-from harness.energy.stream import StreamIntegrator
+from tinyperf.harness.energy.capture import Capture
+from tinyperf.harness.energy.errors import MonitorError
+from tinyperf.harness.energy.integrate import Accuracy
+from tinyperf.harness.energy.stream import StreamIntegrator
 
 from . import register
 

@@ -16,10 +16,9 @@ import re
 from pathlib import Path
 
 import numpy as np
-
-from harness.energy.capture import Capture
-from harness.energy.errors import CaptureFileError
-from harness.energy.integrate import detect_edges
+from tinyperf.harness.energy.capture import Capture
+from tinyperf.harness.energy.errors import CaptureFileError
+from tinyperf.harness.energy.integrate import detect_edges
 
 
 def _header(path: Path) -> list[str]:

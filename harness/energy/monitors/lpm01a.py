@@ -18,14 +18,13 @@ import threading
 from typing import Any
 
 import numpy as np
-
-from harness.energy import lpm01a_protocol as lp
-from harness.energy.capture import Capture, Edge
-from harness.energy.errors import MonitorError
-from harness.energy.integrate import Accuracy
-from harness.errors import TransportError
-from harness.timeouts import Deadline
-from harness.transport import SerialLink
+from tinyperf.formats import lpm01a_protocol as lp
+from tinyperf.formats.errors import TransportError
+from tinyperf.harness.energy.capture import Capture, Edge
+from tinyperf.harness.energy.errors import MonitorError
+from tinyperf.harness.energy.integrate import Accuracy
+from tinyperf.harness.link.timeouts import Deadline
+from tinyperf.harness.link.transport import SerialLink
 
 from . import register
 

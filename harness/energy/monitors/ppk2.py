@@ -30,10 +30,9 @@ import math
 from pathlib import Path
 
 import numpy as np
-
-from harness.energy.capture import Capture, Edge
-from harness.energy.errors import CaptureFileError
-from harness.energy.integrate import detect_edges
+from tinyperf.harness.energy.capture import Capture, Edge
+from tinyperf.harness.energy.errors import CaptureFileError
+from tinyperf.harness.energy.integrate import detect_edges
 
 TIME = "timestamp(ms)"
 CURRENT = "current(ua)"

@@ -1,0 +1,1 @@
+"""Finished sessions: reading them back, confidence intervals, history, comparison, reports."""

@@ -1,0 +1,1 @@
+"""Energy mode: monitors behind one interface, captures, integration, and the energy run."""

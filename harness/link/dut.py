@@ -1,0 +1,296 @@
+"""The DUT client: identify, load an input, run ``infer N W``, read the results.
+
+Built on any ``LineLink``. Every exchange is one command and the lines up to the exact
+line ``m-ready``; every read has a deadline; every failure is a typed exception carrying
+the offending line. Stale input is drained before each command, so boot bytes or a late
+line cannot leak into the next answer (a defect of the reference reader).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from tinyperf.formats import protocol
+from tinyperf.formats.errors import DutErrorReply, DutProtocolError, DutTimeout
+from tinyperf.formats.protocol import Kind, Message
+from tinyperf.harness.link.timeouts import Deadline
+from tinyperf.harness.link.transport import LineLink
+
+LAP_MODULUS = 1 << 32  # m-lap-us is a 32-bit %lu counter on most MCUs
+
+
+class DutResetError(DutProtocolError):
+    """The DUT printed its boot banner in the middle of a command: it reset."""
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds to wait for ``m-ready`` per kind of command."""
+
+    command: float = 5.0
+    infer: float = 600.0
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What the DUT says about itself (``name`` and ``profile``)."""
+
+    vendor: str | None
+    firmware: str | None
+    model: str | None
+
+
+@dataclass(frozen=True)
+class Response:
+    """The body of one command's answer (the lines before ``m-ready``)."""
+
+    command: str
+    messages: tuple[Message, ...]
+    stale: tuple[str, ...] = ()
+    arrivals: tuple[float, ...] = ()  # host monotonic time each message arrived
+
+
+    def of(self, kind: Kind) -> list[Message]:
+        return [m for m in self.messages if m.kind is kind]
+
+    @property
+    def lines(self) -> list[str]:
+        return [m.text for m in self.messages]
+
+
+@dataclass(frozen=True)
+class InferResult:
+    """One ``infer N W`` window as measured by the DUT."""
+
+    iterations: int
+    warmups: int
+    results: tuple[float, ...]
+    results_count: int
+    start_us: int | None = None
+    end_us: int | None = None
+    host_elapsed_s: float | None = None  # host time between the two lap lines
+    lines: tuple[str, ...] = field(default=(), repr=False)
+
+    @property
+    def elapsed_us(self) -> int | None:
+        """DUT time of the timed part, across one 32-bit wrap of the counter."""
+        if self.start_us is None or self.end_us is None:
+            return None
+        return (self.end_us - self.start_us) % LAP_MODULUS
+
+
+#: ``event(name, details)`` hook for the session log (stale input, retries, resets).
+EventHook = Callable[[str, str], None]
+
+
+class Dut:
+    """MLPerf Tiny DUT client over a line link.
+
+    ``chunk_size`` is the number of bytes per ``db`` command; by default the largest the
+    80-character command buffer takes (38). ``timestamps`` is False for energy builds,
+    whose timestamps are GPIO pulses instead of ``m-lap-us`` lines. ``cmd_buffer`` is the
+    firmware's command buffer size (``EE_CMD_SIZE``); no command longer than it is sent.
+    """
+
+    def __init__(self, link: LineLink, *, timeouts: Timeouts | None = None,
+                 cmd_buffer: int = protocol.EE_CMD_SIZE, chunk_size: int | None = None,
+                 timestamps: bool = True,
+                 identify_attempts: int = 3, load_attempts: int = 2,
+                 on_event: EventHook | None = None):
+        self.link = link
+        self.timeouts = timeouts or Timeouts()
+        self.cmd_buffer = cmd_buffer
+        self.chunk_size = chunk_size or protocol.db_chunk_size(cmd_buffer)
+        if 3 + 2 * self.chunk_size > cmd_buffer:
+            raise ValueError(f"{self.chunk_size}-byte db chunks do not fit a {cmd_buffer}-char "
+                             "command buffer")
+        self.timestamps = timestamps
+        self.identify_attempts = identify_attempts
+        self.load_attempts = load_attempts
+        self._on_event = on_event
+        self.log = logging.getLogger(f"{__name__}.Dut[{link.url}]")
+
+    def _event(self, name: str, details: str) -> None:
+        self.log.info("%s: %s", name, details)
+        if self._on_event is not None:
+            self._on_event(name, details)
+
+    # -- one exchange ------------------------------------------------------------------------
+
+    def command(self, text: str, timeout: float | None = None) -> Response:
+        """Send ``text%`` and collect the body up to ``m-ready``.
+
+        Raises ``DutTimeout`` if ``m-ready`` does not come in time, ``DutResetError`` if a
+        boot banner shows up, ``DutErrorReply`` on an ``e-[...]`` line (after ``m-ready``,
+        so the link stays in step).
+        """
+        stale = tuple(self.link.discard_input())
+        if stale:
+            self._event("stale-input", f"dropped before {text!r}: {list(stale)!r}")
+        self.link.write(protocol.command(text, self.cmd_buffer))
+        seconds = self.timeouts.command if timeout is None else timeout
+        deadline = Deadline(seconds)
+        messages: list[Message] = []
+        arrivals: list[float] = []
+        while True:
+            line = self.link.readline(deadline)
+            if line is None:
+                raise DutTimeout(text, seconds, [m.text for m in messages])
+            arrived = time.monotonic()
+            message = protocol.parse_line(line)
+            if message.kind is Kind.READY:
+                break
+            if message.kind in (Kind.TIMESTAMP_MODE, Kind.INIT_DONE):
+                self.resync()
+                raise DutResetError("DUT reset during the command", line=line,
+                                    expected=f"the answer to {text!r}")
+            messages.append(message)
+            arrivals.append(arrived)
+        errors = [m.text for m in messages if m.kind is Kind.ERROR]
+        if errors:
+            raise DutErrorReply(text, errors[0])
+        return Response(text, tuple(messages), stale, tuple(arrivals))
+
+    def resync(self, quiet_s: float = 0.25, limit_s: float = 3.0) -> list[str]:
+        """Read until the line has been silent for ``quiet_s`` (at most ``limit_s``).
+
+        After a reset or a timeout, the rest of a banner and a late answer to the
+        interrupted command may still be on their way; they must not be taken for the
+        answer to the next command (which would leave the client one answer behind).
+        """
+        dropped: list[str] = []
+        overall = Deadline(limit_s)
+        while not overall.expired:
+            line = self.link.readline(Deadline(min(quiet_s, overall.remaining)))
+            if line is None:
+                break
+            dropped.append(line)
+        if dropped:
+            self._event("resync", f"dropped {dropped!r}")
+        return dropped
+
+    # -- identification ------------------------------------------------------------------------
+
+    def _retry(self, what: str, attempt_fn: Callable[[], str | None]) -> str | None:
+        for attempt in range(1, self.identify_attempts + 1):
+            try:
+                value = attempt_fn()
+            except (DutTimeout, DutProtocolError, DutErrorReply) as exc:
+                # an error reply here usually means a half-sent command from a killed host
+                # was still in the DUT's buffer; the retry starts from a clean buffer
+                value = None
+                self._event("retry", f"{what} attempt {attempt} failed: {exc}")
+                if isinstance(exc, DutTimeout):
+                    self.resync()
+            if value is not None:
+                return value
+            if attempt < self.identify_attempts:
+                self._event("retry", f"Retrying {what} ({attempt}/{self.identify_attempts})")
+        return None
+
+    def name(self) -> str | None:
+        """Vendor string from ``m-name-dut-[...]``; ``None`` after the bounded retries."""
+        def attempt() -> str | None:
+            found = self.command("name").of(Kind.NAME)
+            return str(found[0].value) if found else None
+        return self._retry("name", attempt)
+
+    def profile(self) -> tuple[str | None, str | None]:
+        """Firmware profile and model id from ``profile``."""
+        result: dict[str, str] = {}
+
+        def attempt() -> str | None:
+            response = self.command("profile")
+            models = response.of(Kind.MODEL)
+            profiles = response.of(Kind.PROFILE)
+            if not models:
+                return None
+            result["firmware"] = str(profiles[0].value) if profiles else ""
+            return str(models[0].value)
+
+        model = self._retry("profile", attempt)
+        return result.get("firmware"), model
+
+    def identify(self) -> Identity:
+        vendor = self.name()
+        firmware, model = self.profile()
+        return Identity(vendor, firmware, model)
+
+    # -- loading ---------------------------------------------------------------------------------
+
+    def load(self, data: bytes) -> None:
+        """Load ``data`` into the DUT's input buffer, checking every reply.
+
+        ``db load N`` resets the DUT's write position, so restarting a failed load from
+        the beginning is idempotent; it is retried up to ``load_attempts`` times.
+        """
+        if not data:
+            raise ValueError("cannot load an empty input")
+        for attempt in range(1, self.load_attempts + 1):
+            try:
+                self._load_once(data)
+                return
+            except (DutTimeout, DutProtocolError, DutErrorReply) as exc:
+                if attempt == self.load_attempts:
+                    raise
+                self._event("retry", f"load of {len(data)} bytes failed ({exc}); restarting")
+                if isinstance(exc, DutTimeout):
+                    self.resync()
+
+    def _load_once(self, data: bytes) -> None:
+        size = len(data)
+        response = self.command(f"db load {size}")
+        oversize = response.of(Kind.OVERSIZE)
+        if oversize:
+            raise DutProtocolError("input larger than the DUT's buffer", line=oversize[0].text)
+        expecting = response.of(Kind.EXPECTING)
+        if not expecting or expecting[0].value != size:
+            raise DutProtocolError("bad answer to db load", line=" | ".join(response.lines),
+                                   expected=protocol.msg_expecting(size))
+        step = self.chunk_size
+        for offset in range(0, size, step):
+            chunk = data[offset:offset + step]
+            body = self.command("db " + chunk.hex())
+            done = bool(body.of(Kind.LOAD_DONE))
+            last = offset + step >= size
+            if done != last:
+                where = f"after {offset + len(chunk)} of {size} bytes"
+                raise DutProtocolError(
+                    f"m-load-done {'missing' if last else 'too early'} {where}",
+                    line=" | ".join(body.lines) or "(no lines)",
+                    expected=protocol.MSG_LOAD_DONE if last else "no m-load-done")
+
+    # -- inference -------------------------------------------------------------------------------
+
+    def infer(self, iterations: int, warmups: int, timeout: float | None = None) -> InferResult:
+        """Run ``infer N W`` and parse the window: laps, results, counts."""
+        text = f"infer {iterations} {warmups}"
+        protocol.cmd_infer(iterations, warmups)  # validates the numbers before sending
+        response = self.command(text, self.timeouts.infer if timeout is None else timeout)
+        starts = response.of(Kind.INFER_START)
+        if starts and starts[0].value != iterations:
+            raise DutProtocolError("DUT runs a different iteration count",
+                                   line=starts[0].text, expected=protocol.msg_infer_start(iterations))
+        lap_msgs = [(m, t) for m, t in zip(response.messages, response.arrivals)
+                    if m.kind is Kind.LAP_US]
+        laps = [int(m.value) for m, _ in lap_msgs]  # type: ignore[call-overload]
+        if self.timestamps and len(laps) != 2:
+            raise DutProtocolError(f"expected 2 m-lap-us lines, got {len(laps)}",
+                                   line=" | ".join(response.lines))
+        results = response.of(Kind.RESULTS)
+        if not results:
+            raise DutProtocolError("no m-results line", line=" | ".join(response.lines),
+                                   expected="m-results-[...]")
+        if results[-1].value is None:
+            raise DutProtocolError("unparseable m-results", line=results[-1].text)
+        return InferResult(
+            iterations=iterations, warmups=warmups,
+            results=tuple(results[-1].value),  # type: ignore[arg-type]
+            results_count=len(results),
+            start_us=laps[0] if laps else None, end_us=laps[-1] if laps else None,
+            host_elapsed_s=lap_msgs[-1][1] - lap_msgs[0][1] if len(lap_msgs) >= 2 else None,
+            lines=tuple(response.lines))
+

@@ -1,0 +1,181 @@
+"""A line link to a device over any pyserial URL, with deadlines and a raw tap.
+
+``serial.serial_for_url`` gives device paths (``/dev/ttyACM0``, ``COM5``), ``socket://``,
+``rfc2217://`` and ``loop://`` for free. Reads are chunked: when the port has a file
+descriptor we wait on it with ``select`` and then take everything available in one read;
+otherwise one blocking byte is read and the rest that is waiting follows in one call.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import select
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Protocol
+
+import serial
+from tinyperf.formats.errors import TransportError
+from tinyperf.formats.protocol import clean_line
+from tinyperf.harness.link.timeouts import Deadline
+
+#: ``tap(direction, data, monotonic_time)``; direction is ``"tx"`` or ``"rx"``.
+Tap = Callable[[str, bytes, float], None]
+
+_READ_SIZE = 65536
+_EOL = re.compile(rb"[\r\n]")
+
+
+class LineLink(Protocol):
+    """What the DUT client needs from a link: write bytes, read lines with a deadline."""
+
+    url: str
+
+    def write(self, data: bytes) -> None: ...
+
+    def readline(self, deadline: Deadline) -> str | None: ...
+
+    def discard_input(self) -> list[str]: ...
+
+    def close(self) -> None: ...
+
+
+class SerialLink:
+    """A ``LineLink`` over ``serial.serial_for_url``.
+
+    Lines end at CR, LF or CRLF; NUL and 0xff are dropped (see ``protocol.clean_line``).
+    Every byte in both directions goes to the taps before anything else happens to it.
+    """
+
+    def __init__(self, url: str, baudrate: int = 115200, *, write_timeout: float = 10.0,
+                 open_timeout: float = 5.0):
+        self.url = url
+        self.baudrate = baudrate
+        self._taps: list[Tap] = []
+        self._pending = bytearray()
+        self._lines: deque[bytes] = deque()
+        self.bytes_tx = 0
+        self.bytes_rx = 0
+        self.log = logging.getLogger(f"{__name__}.SerialLink[{url}]")
+        try:
+            self._ser = serial.serial_for_url(
+                url, baudrate=baudrate, timeout=0, write_timeout=write_timeout,
+                do_not_open=True)
+            if url.startswith("socket://"):
+                self._ser.timeout = open_timeout
+            self._ser.open()
+            self._ser.timeout = 0
+        except (serial.SerialException, ValueError, OSError) as exc:
+            raise TransportError(f"cannot open: {exc}", url=url) from exc
+        self._fd = self._fileno()
+
+    def _fileno(self) -> int | None:
+        try:
+            fd = self._ser.fileno()
+        except (AttributeError, NotImplementedError, OSError, serial.SerialException):
+            return None
+        return fd if isinstance(fd, int) and fd >= 0 else None
+
+    # -- taps -------------------------------------------------------------------------------
+
+    def add_tap(self, tap: Tap) -> None:
+        """Record raw traffic (both directions) with ``tap``."""
+        self._taps.append(tap)
+
+    def remove_tap(self, tap: Tap) -> None:
+        if tap in self._taps:
+            self._taps.remove(tap)
+
+    def _emit(self, direction: str, data: bytes) -> None:
+        now = time.monotonic()
+        for tap in self._taps:
+            tap(direction, data, now)
+
+    # -- I/O --------------------------------------------------------------------------------
+
+    def write(self, data: bytes) -> None:
+        """Write all of ``data`` (bounded by the port's write timeout)."""
+        self._emit("tx", data)
+        try:
+            # no flush()/tcdrain: the write is handed to the driver, and waiting for the
+            # answer already proves the bytes went out; draining would add a round trip
+            written = self._ser.write(data)
+        except (serial.SerialException, OSError) as exc:
+            raise TransportError(f"write failed: {exc}", url=self.url) from exc
+        if written is not None and written != len(data):
+            raise TransportError(f"short write: {written} of {len(data)} bytes", url=self.url)
+        self.bytes_tx += len(data)
+
+    def _read_chunk(self, timeout: float) -> bytes:
+        try:
+            if self._fd is not None:
+                ready, _, _ = select.select([self._fd], [], [], timeout)
+                if not ready:
+                    return b""
+                data = self._ser.read(_READ_SIZE)  # timeout is 0: takes what is there
+            else:
+                self._ser.timeout = timeout
+                data = self._ser.read(1)
+                waiting = self._ser.in_waiting if data else 0
+                if waiting:
+                    data += self._ser.read(waiting)
+                self._ser.timeout = 0
+        except (serial.SerialException, OSError, ValueError) as exc:
+            raise TransportError(f"read failed: {exc}", url=self.url) from exc
+        if data:
+            self._emit("rx", data)
+            self.bytes_rx += len(data)
+        return data
+
+    def _split(self, data: bytes) -> None:
+        # CR, LF and CRLF all end a line (some ports print CR only); the empty pieces
+        # between CR and LF are dropped later as blank lines.
+        self._pending.extend(data)
+        *complete, rest = _EOL.split(bytes(self._pending))
+        self._lines.extend(complete)
+        self._pending = bytearray(rest)
+
+    def readline(self, deadline: Deadline) -> str | None:
+        """Next non-empty line (cleaned), or ``None`` when ``deadline`` passes first."""
+        while True:
+            while self._lines:
+                line = clean_line(self._lines.popleft())
+                if line:
+                    return line
+            remaining = deadline.remaining
+            if remaining <= 0:
+                return None
+            self._split(self._read_chunk(remaining))
+
+    def discard_input(self) -> list[str]:
+        """Drop whatever is pending (stale boot lines, 0xff after reset) and return it."""
+        stale: list[str] = []
+        self._split(self._read_chunk(0.0))
+        while self._lines:
+            line = clean_line(self._lines.popleft())
+            if line:
+                stale.append(line)
+        leftover = clean_line(bytes(self._pending))
+        if leftover:
+            stale.append(leftover)
+        self._pending.clear()
+        return stale
+
+    def close(self) -> None:
+        try:
+            self._ser.close()
+        except (serial.SerialException, OSError):  # closing a dead port is not an error
+            pass
+
+    def __enter__(self) -> SerialLink:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_link(url: str, baudrate: int = 115200) -> SerialLink:
+    """Open a link to ``url`` (a device path or any pyserial URL)."""
+    return SerialLink(url, baudrate)

@@ -1,0 +1,439 @@
+"""Run one mode (performance or accuracy) of a test script against a DUT into a session.
+
+The flow follows the MLCommons runner (spec 4.8) and writes its files; what differs is
+deliberate: replies are checked, the plan is flat and journaled so a killed run resumes,
+validity is judged by the DUT's clock and reported with reasons.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import math
+import sys
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from tinyperf.formats import metrics, mlc
+from tinyperf.formats.errors import (
+    ConfigError,
+    DutProtocolError,
+    DutStopped,
+    DutTimeout,
+    SessionError,
+    TransportError,
+)
+from tinyperf.harness.link.dut import Dut, Identity, InferResult, Timeouts
+from tinyperf.harness.link.transport import open_link
+from tinyperf.harness.run import scenarios
+from tinyperf.harness.run.datasets import Dataset, Input
+from tinyperf.harness.run.scenarios import Action, TestEntry
+from tinyperf.harness.run.session import JOURNAL_VERSION, Session
+
+log = logging.getLogger(__name__)
+
+#: Margin over 10 s for ``--iterations auto`` so jitter cannot push a window under.
+AUTO_TARGET_S = 11.0
+
+
+@dataclass
+class RunConfig:
+    """What to run. ``iterations`` may be an int, ``"auto"`` or None (script's own)."""
+
+    mode: str
+    dataset_path: Path
+    output_dir: Path = Path("sessions")
+    entries: dict[str, TestEntry] | None = None
+    iterations: int | str | None = None
+    warmups: int | None = None
+    port: str = ""
+    baud: int = 115200
+    progress: bool | None = None  # None: only when stderr is a TTY
+
+    def __post_init__(self) -> None:
+        if self.mode not in ("performance", "accuracy", "energy", "latency"):
+            raise ConfigError(f"mode {self.mode!r} is not supported here "
+                              "(performance, accuracy, energy or latency)")
+        if isinstance(self.iterations, str) and self.iterations != "auto":
+            raise ConfigError("iterations must be a positive number or 'auto'")
+
+
+@dataclass
+class RunResult:
+    """The outcome of a run, as written to run.json."""
+
+    session: Path
+    mode: str
+    model: str
+    identity: dict[str, Any]
+    valid: bool
+    reasons: list[str]
+    figures: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        data = asdict(self)
+        data["session"] = str(self.session)
+        return json.dumps(data, indent=2, sort_keys=False) + "\n"
+
+
+def _mode_code(mode: str) -> str:
+    return scenarios.MODES[mode]
+
+
+def _plan_digest(actions: list[Action]) -> str:
+    text = json.dumps([asdict(a) for a in actions], separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _uses_full_set(script: list[Any]) -> bool:
+    for step in script:
+        if isinstance(step, dict):
+            (head, nested), = step.items()
+            if str(head).split() == ["loop"] or _uses_full_set(nested):
+                return True
+    return False
+
+
+class Runner:
+    """Executes a plan on a ``Dut`` into a ``Session`` and summarises it."""
+
+    def __init__(self, dut: Dut, config: RunConfig, session: Session):
+        self.dut = dut
+        self.config = config
+        self.session = session
+        self.records: list[dict[str, Any]] = []
+        self.extras: list[dict[str, Any]] = []
+        self.on_window: Callable[[int, dict[str, Any]], None] | None = None
+        self.journal_header: dict[str, Any] | None = None  # set by ``resume``
+
+    # -- set-up ---------------------------------------------------------------------------------
+
+    def _identify(self) -> Identity:
+        s = self.session
+        s.log("Retrieving name from DUT ...")
+        ident = self.dut.identify()
+        if ident.vendor is None:
+            s.log("WARNING: Failed to get name.")
+        else:
+            s.log(f"Device name retrieved: {ident.vendor}")
+        s.log(f"Device profile retrieved: {ident.firmware}", f"Device model retrieved: {ident.model}")
+        if not ident.model:
+            raise DutProtocolError("the DUT did not report its model id (profile)",
+                                   expected="m-model-[...]")
+        return ident
+
+    def _entry(self, model: str) -> TestEntry:
+        if self.config.entries is None:
+            return scenarios.reference_entry(model, self.config.mode)
+        if model not in self.config.entries:
+            raise ConfigError(f"the test script has no entry for the DUT's model {model!r} "
+                              f"(entries: {', '.join(self.config.entries)})")
+        return self.config.entries[model]
+
+    def _auto_iterations(self, first: Input, warmups: int) -> int:
+        """Pick N so a window lasts ~11 s of DUT time, from a short calibration window."""
+        self.dut.load(first.data)
+        probe = 10
+        for _ in range(4):
+            res = self.dut.infer(probe, 0)
+            us = res.elapsed_us or 0
+            if us >= 200_000 or probe >= 100_000:
+                break
+            probe *= 10
+        per_inference_s = max((res.elapsed_us or 1) / 1e6 / probe, 1e-9)
+        n = math.ceil(AUTO_TARGET_S / per_inference_s)
+        self.session.log(f"tinyperf: --iterations auto: {probe} calibration inferences took "
+                         f"{(res.elapsed_us or 0) / 1e6:.3f} s -> {n} iterations per window "
+                         f"(warm-ups {warmups})")
+        return n
+
+    def _build_plan(self, entry: TestEntry, inputs: list[Input]) -> list[Action]:
+        actions = scenarios.plan(entry, len(inputs))
+        iterations = self.config.iterations
+        if iterations == "auto":
+            if self.config.mode == "accuracy":
+                raise ConfigError("--iterations auto is for performance runs")
+            warm = self.config.warmups
+            if warm is None:
+                warm = next((a.warmups for a in actions if a.verb == "infer"), 0)
+            iterations = self._auto_iterations(inputs[0], warm)
+        return scenarios.with_counts(actions, iterations, self.config.warmups)  # type: ignore[arg-type]
+
+    # -- new run / resume ------------------------------------------------------------------------
+
+    def start(self) -> RunResult:
+        """A new run: identify, plan, journal the header, execute, summarise."""
+        s = self.session
+        s.log(f"Logging initialized. Writing output to {s.log_path}",
+              f"Initializing SerialDevice on port: {self.config.port} at {self.config.baud} baud")
+        ident = self._identify()
+        entry = self._entry(ident.model or "")
+        dataset = Dataset(self.config.dataset_path, entry.model, entry.truth_file)
+        inputs = dataset.inputs(all_windows=self.config.mode == "accuracy")
+        if _uses_full_set(entry.script):
+            s.log(f"No loop count specified.  Using full set ({len(inputs)} test files)")
+        actions = self._build_plan(entry, inputs)
+        header = {"type": "header", "version": JOURNAL_VERSION, "mode": self.config.mode,
+                  "model": ident.model, "identity": asdict(ident),
+                  "dataset_path": str(Path(self.config.dataset_path).resolve()),
+                  "entry": asdict(entry), "actions": [asdict(a) for a in actions],
+                  "plan_sha256": _plan_digest(actions), "port": self.config.port,
+                  "baud": self.config.baud, "started": s.stamp(), "log_offset": s.log_offset()}
+        header.update(self._header_extra())
+        s.journal.append(header)
+        return self._execute(ident, entry, inputs, actions, done={})
+
+    def resume(self) -> RunResult:
+        """Continue a killed run from its journal; finished windows are not run again."""
+        s = self.session
+        entries = s.journal.read()
+        if not entries or entries[0].get("type") != "header":
+            raise SessionError("journal has no header", path=s.path)
+        header = entries[0]
+        if header.get("version") != JOURNAL_VERSION:
+            raise SessionError(f"journal version {header.get('version')} is not "
+                               f"{JOURNAL_VERSION}", path=s.path)
+        self.config.mode = header["mode"]
+        self.config.dataset_path = Path(header["dataset_path"])
+        self.journal_header = header
+        windows = [e for e in entries if e.get("type") == "window"]
+        s.truncate_log(windows[-1]["log_offset"] if windows else header["log_offset"])
+        ident = self._identify()
+        if ident.model != header["model"]:
+            raise SessionError(f"the DUT now reports model {ident.model!r}, the session was "
+                               f"{header['model']!r}", path=s.path)
+        entry = TestEntry(**header["entry"])
+        dataset = Dataset(self.config.dataset_path, entry.model, entry.truth_file)
+        inputs = dataset.inputs(all_windows=self.config.mode == "accuracy")
+        actions = [Action(**a) for a in header["actions"]]
+        if any(a.verb == "download" and a.index is not None and a.index >= len(inputs)
+               for a in actions):
+            raise SessionError("the dataset changed since the session started", path=s.path)
+        s.log(f"tinyperf: resuming session after {len(windows)} finished windows")
+        done = {w["window"]: w for w in windows}
+        return self._execute(ident, entry, inputs, actions, done=done)
+
+    # -- execution -------------------------------------------------------------------------------
+
+    def _progress(self, total: int, initial: int) -> Any:
+        show = self.config.progress
+        if show is None:
+            show = sys.stderr.isatty()
+        from tqdm import tqdm
+
+        return tqdm(total=total, initial=initial, disable=not show, unit="win",
+                    desc=f"{self.config.mode}", leave=False, file=sys.stderr)
+
+    def _execute(self, ident: Identity, entry: TestEntry, inputs: list[Input],
+                 actions: list[Action], done: dict[int, dict[str, Any]]) -> RunResult:
+        s = self.session
+        mode = _mode_code(self.config.mode)
+        total = sum(1 for a in actions if a.verb == "infer")
+        bar = self._progress(total, len(done))
+        pending: int | None = None
+        loaded: int | None = None
+        window = 0
+        try:
+            for action in actions:
+                if action.verb == "download":
+                    pending = action.index
+                    continue
+                if action.verb != "infer":
+                    continue  # reset: every read already has a deadline
+                if window in done:
+                    self._restore(window, done[window])
+                    window += 1
+                    continue
+                if pending is None:
+                    raise ConfigError("an infer step comes before any download")
+                item = inputs[pending]
+                if loaded != pending:
+                    s.log(mlc.log_loading(s.stamp(), item.row.file, item.segment))
+                    self.dut.load(item.data)
+                    s.log(mlc.log_load_complete(s.stamp()))
+                    loaded = pending
+                res = self._infer(window, action)
+                self._record(window, item, res, mode)
+                window += 1
+                bar.update(1)
+        finally:
+            bar.close()
+            s.flush_traffic()
+        return self._finish(ident, entry, actions)
+
+    def _header_extra(self) -> dict[str, Any]:
+        """More keys for the journal header (a hook: the energy runner adds its set-up)."""
+        return {}
+
+    def _restore(self, window: int, entry: dict[str, Any]) -> None:  # noqa: ARG002
+        """Take a journaled window as done (a hook: energy windows carry their figures)."""
+        self.records.append(entry["record"])
+        self.extras.append(entry["extra"])
+
+    def _infer(self, window: int, action: Action) -> InferResult:
+        """One ``infer`` step (a hook: the energy runner brackets it with monitor marks)."""
+        return self.dut.infer(action.iterations, action.warmups)
+
+    def _record(self, window: int, item: Input, res: InferResult, mode: str) -> None:
+        s = self.session
+        elapsed = res.elapsed_us
+        thr = metrics.throughput(res.iterations, elapsed)
+        infer = mlc.infer_record(start_time=res.start_us, end_time=res.end_us,
+                                 results=list(res.results), elapsed_time=elapsed,
+                                 total_inferences=res.results_count, iterations=res.iterations,
+                                 warmups=res.warmups, throughput=thr, mode=mode)
+        row = item.row
+        record = mlc.window_record(file=row.file, classes=row.classes, label=row.label,
+                                   bytes_to_send=row.bytes_to_send, stride=row.stride,
+                                   total_length=item.total_length, infer=infer, mode=mode)
+        s.log(mlc.log_running(res.warmups, res.iterations), "done")
+        s.log(*mlc.log_window(s.stamp(), window + 1, res.iterations, (elapsed or 0) / 1e6, thr,
+                              res.results))
+        extra = {"segment": item.segment, "host_elapsed_s": res.host_elapsed_s}
+        s.flush_traffic()
+        s.journal.append({"type": "window", "window": window, "record": record, "extra": extra,
+                          "log_offset": s.log_offset()})
+        self.records.append(record)
+        self.extras.append(extra)
+        if self.on_window is not None:
+            self.on_window(window, record)
+
+    # -- summary ---------------------------------------------------------------------------------
+
+    def _finish(self, ident: Identity, entry: TestEntry, actions: list[Action]) -> RunResult:
+        s = self.session
+        ts = s.stamp()
+        text, result = self._summarise(ident, entry, actions, ts)
+        s.log(mlc.SUMMARY_RULE, *text.splitlines())
+        s.write_text("results.txt", text)
+        s.log(f"Session logged in file {s.log_path}")
+        s.write_text("results.json", mlc.results_json(self.records))
+        s.write_text("run.json", result.to_json())
+        s.journal.append({"type": "finished", "valid": result.valid})
+        return result
+
+    def _summarise(self, ident: Identity, entry: TestEntry, actions: list[Action],
+                   ts: str) -> tuple[str, RunResult]:
+        """results.txt text and the run result for the mode (a hook for other modes)."""
+        if self.config.mode == "performance":
+            return self._summarise_performance(ident, actions, ts)
+        return self._summarise_accuracy(ident, entry, ts)
+
+    def _summarise_performance(self, ident: Identity, actions: list[Action],
+                               ts: str) -> tuple[str, RunResult]:
+        windows = [mlc.PerfWindow(r["infer"]["iterations"], r["infer"]["elapsed_time"],
+                                  r["infer"]["throughput"]) for r in self.records]
+        thr = [w.throughput for w in windows]
+        median = metrics.median_throughput(thr) if thr else 0.0
+        errors = []
+        counts = scenarios.loop_counts(actions)
+        if any(c != metrics.REQUIRED_WINDOWS for c in counts.values()) or not counts:
+            errors.append("error 1")
+        dut_seconds = [(w.elapsed_us / 1e6 if w.elapsed_us else None) for w in windows]
+        if sum(x or 0.0 for x in dut_seconds) < metrics.MIN_WINDOW_S:
+            errors.append("error 2")  # judged on DUT time; the reference used the host clock
+        validity = metrics.performance_validity(dut_seconds)
+        notes = [r for r in validity.reasons if "windows, exactly" not in r]
+        text = mlc.performance_txt(windows, median, ts, errors, notes)
+        host = [e.get("host_elapsed_s") for e in self.extras]
+        dut_total = sum(x or 0.0 for x in dut_seconds)
+        ratio = (sum(h for h in host if h) / dut_total) if dut_total and all(host) else None
+        figures = {"median_throughput": median,
+                   "throughput": metrics.spread(thr).as_dict() if thr else None,
+                   "window_seconds_dut": dut_seconds, "window_throughput": thr,
+                   "host_dut_clock_ratio": ratio,
+                   "iterations": [w.iterations for w in windows]}
+        result = RunResult(self.session.path, "performance", ident.model or "", asdict(ident),
+                           validity.valid and not errors, list(validity.reasons) +
+                           [f"{e} (MLCommons runner rule)" for e in errors if e == "error 2"],
+                           figures)
+        return text, result
+
+    def _summarise_accuracy(self, ident: Identity, entry: TestEntry,
+                            ts: str) -> tuple[str, RunResult]:
+        triples = [(r["file"], int(r["class"]), r["infer"]["results"]) for r in self.records]
+        scores = metrics.file_scores(triples)
+        top1 = metrics.accuracy_top1(scores.y_true, scores.y_pred)
+        try:
+            auc = metrics.accuracy_auc(scores.y_true, scores.y_pred)
+        except ValueError as exc:
+            auc = float("nan")
+            log.warning("AUC not defined: %s", exc)
+        reasons = []
+        if not self.records:
+            reasons.append("no accuracy windows")
+        text = mlc.accuracy_txt(top1, auc, ts, reasons)
+        figures: dict[str, Any] = {"top1": top1, "auc": auc, "files": len(scores.files),
+                                   "windows": len(self.records)}
+        if scores.y_pred.shape[1] > 2:
+            figures["top1_argmax"] = metrics.top1(scores.y_true, scores.y_pred)
+            figures["per_class_files"] = np.bincount(scores.y_true).tolist()
+        result = RunResult(self.session.path, "accuracy", ident.model or "", asdict(ident),
+                           not reasons, reasons, figures)
+        return text, result
+
+
+class StartedDut(Protocol):
+    """A DUT that this process started (firmware under QEMU or on the host)."""
+
+    url: str
+
+    def close(self) -> None: ...
+
+    def exit_report(self, wait_s: float = 0.0) -> str | None: ...
+
+
+#: Starts the DUT a port names, or returns None for a port that is a plain link. The
+#: harness does not know how to build firmware; the caller (the CLI, ``tinyperf.run``)
+#: passes ``tinyperf.firmware_interface.links.start_firmware``.
+DutStarter = Callable[[str], "StartedDut | None"]
+_FIRMWARE_PREFIXES = ("qemu:", "host://")
+
+
+def run_session(config: RunConfig, *, resume: Path | None = None,
+                timeouts: Timeouts | None = None, cmd_buffer: int = 80,
+                chunk_size: int | None = None, start_dut: DutStarter | None = None) -> RunResult:
+    """Open the DUT link in ``config``, run (or resume) a session, close everything.
+
+    The link is opened first, so a wrong port leaves no empty session folder behind.
+    ``start_dut`` first starts the DUT a port such as ``qemu://ad01`` names (stopped at
+    the end); without it such a port is refused.
+    """
+    with contextlib.ExitStack() as stack:  # closes session, link, firmware: in that order
+        url, firmware = config.port, None
+        if start_dut is not None:
+            firmware = start_dut(config.port)
+        elif config.port == "qemu" or config.port.startswith(_FIRMWARE_PREFIXES):
+            raise ConfigError(f"{config.port}: a firmware port; run it with `tinyperf run` or "
+                              "tinyperf.run(), which build and start the firmware",
+                              key="port")
+        if firmware is not None:
+            url = firmware.url
+            stack.callback(firmware.close)
+        link = open_link(url, config.baud)
+        stack.callback(link.close)
+        session = Session.reopen(resume) if resume else Session.create(config.output_dir)
+        stack.callback(session.close)
+        link.add_tap(session.tap)
+        dut = Dut(link, timeouts=timeouts, cmd_buffer=cmd_buffer, chunk_size=chunk_size,
+                  on_event=lambda name, text: session.log(f"tinyperf: {name}: {text}"))
+        runner_cls: type[Runner] = Runner
+        if config.mode == "latency":  # beyond MLPerf: harness/latency.py
+            from tinyperf.harness.run.latency import LatencyRunner
+
+            runner_cls = LatencyRunner
+        runner = runner_cls(dut, config, session)
+        try:
+            return runner.resume() if resume else runner.start()
+        except (TransportError, DutTimeout, DutProtocolError) as exc:
+            # a dead firmware shows up as a link error or a timeout: name the real cause
+            report = firmware.exit_report(wait_s=1.0) if firmware is not None else None
+            if report is None:
+                raise
+            session.log(f"tinyperf: firmware stopped: {report}")
+            raise DutStopped(exc, report) from exc

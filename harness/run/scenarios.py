@@ -1,0 +1,197 @@
+"""Test scripts: the MLCommons ``tests_*.yaml`` step language and a flat execution plan.
+
+A script entry (spec 4.3) is keyed by the model id the DUT reports::
+
+    kws01:
+      name: keyword_spotting
+      model: kws01
+      truth_file: y_labels.csv
+      script:
+        - loop 5:
+          - download
+          - infer 70 10
+
+``plan`` flattens the steps into a deterministic list of actions, so a run can be resumed
+by position and two runs of the same script are comparable action by action.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from tinyperf.formats.errors import ConfigError
+from tinyperf.formats.yamlfile import load_yaml
+
+MODES = {"performance": "p", "accuracy": "a", "energy": "e"}
+
+# Built-in scripts equal to the reference ones as shipped (spec 4.4).
+REFERENCE_SCRIPTS: dict[str, dict[str, list[Any]]] = {
+    "performance": {
+        "kws01": [{"loop 5": ["download", "infer 70 10"]}],
+        "vww01": [{"loop 5": ["download", "infer 20 5"]}],
+        "ic01": [{"loop 5": ["download", "infer 20 5"]}],
+        "ic02": [{"loop 5": ["download", "infer 20 5"]}],
+        "ad01": [{"loop 5": ["download", "infer 1500 10"]}],
+    },
+    "accuracy": {
+        "kws01": [{"loop": ["download", "infer 1 0"]}],
+        "vww01": [{"loop": ["download", "infer 1 0"]}],
+        "ic01": [{"loop": ["download", "infer 1 0"]}],
+        "ic02": [{"loop": ["download", "infer 1 0"]}],
+        "ad01": [{"loop": ["download", "infer 1 0", "reset 20"]}],
+    },
+    "energy": {
+        "kws01": [{"loop 5": ["download", "infer 70 10"]}],
+        "vww01": [{"loop 5": ["download", "infer 20 5"]}],
+        "ic01": [{"loop 5": ["download", "infer 20 0"]}],
+        "ic02": [{"loop 5": ["download", "infer 20 0"]}],
+        "ad01": [{"loop 5": ["download", "infer 1500 0"]}],
+    },
+}
+_NAMES = {"kws01": "keyword_spotting", "vww01": "person_detection", "ic01": "image_classification",
+          "ic02": "image_classification", "ad01": "anomaly_detection"}
+
+
+@dataclass(frozen=True)
+class TestEntry:
+    """One model's entry of a test script."""
+
+    __test__ = False  # not a pytest class despite the name
+
+    key: str
+    name: str
+    model: str
+    truth_file: str
+    script: list[Any]
+
+
+@dataclass(frozen=True)
+class Action:
+    """One flat step: ``download`` (input index), ``infer`` (N, W) or ``reset`` (seconds)."""
+
+    verb: str
+    index: int | None = None
+    iterations: int = 0
+    warmups: int = 0
+    loop_id: int | None = None  # which ``loop`` step produced it (for the 5-window rule)
+
+
+def reference_entry(model_id: str, mode: str) -> TestEntry:
+    """The reference runner's shipped entry for ``model_id`` in ``mode``."""
+    try:
+        script = REFERENCE_SCRIPTS[mode][model_id]
+    except KeyError:
+        raise ConfigError(f"no built-in {mode} script for model {model_id!r}") from None
+    dataset = "ic01" if model_id == "ic02" else model_id
+    return TestEntry(model_id, _NAMES[model_id], dataset, "y_labels.csv", copy.deepcopy(script))
+
+
+def load_test_script(path: Path) -> dict[str, TestEntry]:
+    """Read a ``tests_*.yaml`` file (safe loader only) into entries keyed by model id."""
+    data = load_yaml(path, "test script")
+    if not isinstance(data, dict):
+        raise ConfigError("top level must be a mapping of model ids", path=path)
+    entries = {}
+    for key, body in data.items():
+        if not isinstance(body, dict):
+            raise ConfigError("entry must be a mapping", path=path, key=str(key))
+        script = body.get("script")
+        if not isinstance(script, list):
+            raise ConfigError("'script' must be a list of steps", path=path, key=f"{key}.script")
+        _check_steps(script, path, f"{key}.script")
+        entries[str(key)] = TestEntry(str(key), str(body.get("name", key)),
+                                      str(body.get("model", key)),
+                                      str(body.get("truth_file", "y_labels.csv")), script)
+    return entries
+
+
+def _check_steps(steps: list[Any], path: Path | None, where: str) -> None:
+    for i, step in enumerate(steps):
+        here = f"{where}[{i}]"
+        if isinstance(step, dict):
+            if len(step) != 1:
+                raise ConfigError("a nested step must have exactly one key", path=path, key=here)
+            (head, nested), = step.items()
+            if not isinstance(nested, list):
+                raise ConfigError("nested steps must be a list", path=path, key=here)
+            _parse_step(str(head), path, here)
+            _check_steps(nested, path, here)
+        else:
+            _parse_step(str(step), path, here)
+
+
+def _parse_step(text: str, path: Path | None, where: str) -> tuple[str, list[int]]:
+    verb, *args = text.split()
+    if verb not in ("loop", "download", "infer", "reset", "stream"):
+        raise ConfigError(f"unknown step {verb!r}", path=path, key=where)
+    try:
+        numbers = [int(float(a)) for a in args]
+    except ValueError:
+        raise ConfigError(f"step arguments must be numbers: {text!r}", path=path,
+                          key=where) from None
+    if verb == "infer" and not numbers:
+        raise ConfigError("infer needs an iteration count", path=path, key=where)
+    if verb == "stream":
+        raise ConfigError("streaming wakeword (stream) is not supported yet", path=path, key=where)
+    return verb, numbers
+
+
+def plan(entry: TestEntry, input_count: int) -> list[Action]:
+    """Flatten ``entry.script`` into actions. ``input_count`` sizes a ``loop`` without count."""
+    actions: list[Action] = []
+    cursor = [0]
+    loop_ids = [0]
+
+    def walk(steps: list[Any], loop_id: int | None) -> None:
+        for step in steps:
+            if isinstance(step, dict):
+                (head, nested), = step.items()
+                _, numbers = _parse_step(str(head), None, "script")
+                count = numbers[0] if numbers and numbers[0] >= 0 else input_count
+                loop_ids[0] += 1
+                this_loop = loop_ids[0]
+                for _ in range(count):
+                    walk(nested, this_loop)
+                continue
+            verb, numbers = _parse_step(str(step), None, "script")
+            if verb == "download":
+                index = numbers[0] if numbers else cursor[0]
+                if not numbers:
+                    cursor[0] += 1
+                if not 0 <= index < input_count:
+                    raise ConfigError(f"download index {index} outside the {input_count} inputs")
+                actions.append(Action("download", index=index, loop_id=loop_id))
+            elif verb == "infer":
+                warm = numbers[1] if len(numbers) > 1 else 0  # runner default is 0, not 10
+                actions.append(Action("infer", iterations=numbers[0], warmups=warm,
+                                      loop_id=loop_id))
+            elif verb == "reset":
+                actions.append(Action("reset", iterations=numbers[0] if numbers else 0,
+                                      loop_id=loop_id))
+
+    walk(entry.script, None)
+    return actions
+
+
+def with_counts(actions: list[Action], iterations: int | None,
+                warmups: int | None) -> list[Action]:
+    """Override every infer step's N and/or W (command-line ``--iterations/--warmups``)."""
+    out = []
+    for a in actions:
+        if a.verb == "infer":
+            a = replace(a, iterations=iterations if iterations is not None else a.iterations,
+                        warmups=warmups if warmups is not None else a.warmups)
+        out.append(a)
+    return out
+
+
+def loop_counts(actions: list[Action]) -> dict[int, int]:
+    """Number of infer windows per loop id (the runner's ERROR 1 checks it equals 5)."""
+    counts: dict[int, int] = {}
+    for a in actions:
+        if a.verb == "infer" and a.loop_id is not None:
+            counts[a.loop_id] = counts.get(a.loop_id, 0) + 1
+    return counts

@@ -1,0 +1,92 @@
+"""``tinyperf check``: validate a submission tree (folder, .zip or .tar.gz) against the rules.
+
+Exit codes: 0 every result valid, 1 rule errors found, 2 the tool could not do its job.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from tinyperf.cli import options as o
+
+REFERENCE_ENV = "TINYPERF_REFERENCE_DIR"
+
+EXAMPLE = (
+    "tinyperf check submission/v1.3",
+    "tinyperf check results.tar.gz --round v1.3 --format csv -o summary.csv",
+    "tinyperf check submission/v1.3 --waive TINY-PERF-006 --waive TINY-ACC-003 "
+    "--submitter ACME",
+    "tinyperf check all_rounds/    # a folder of rounds (v1.1/, v1.3/, ...)",
+)
+
+
+def register(subparsers: Any) -> None:
+    p = o.add_parser(
+        subparsers, "check", help="check a submission tree against the MLPerf Tiny rules",
+        description="Check an MLPerf Tiny submission tree (a round, a division or a submitter "
+                    "folder, or a .zip/.tar.gz of one): every claim in results.txt is "
+                    "recomputed from the raw logs. Exit codes: 0 every result valid, 1 rule "
+                    "errors found, 2 the tool could not do its job.",
+        example=EXAMPLE)
+    p.add_argument("path", type=Path, metavar="PATH",
+                   help="round, division or submitter folder, a folder of rounds, or archive")
+    o.add_round(p, help=f"rule set (default: from a vX.Y path component, else "
+                        f"{o.DEFAULT_ROUND})")
+    p.add_argument("--format", choices=("text", "json", "csv"), default="text",
+                   help="text report, JSON report, or the official summary CSV")
+    p.add_argument("--submitter", help="check only this submitter folder (exact name)")
+    o.add_waive(p)
+    o.add_reference_dir(p, REFERENCE_ENV)
+    o.add_output_file(p, help="write the report here, not to stdout")
+    p.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from tinyperf.formats.errors import ConfigError
+    from tinyperf.rules import render
+    from tinyperf.rules.engine import check
+    from tinyperf.rules.ruleset import DEFAULT_VERSION, load_ruleset
+    from tinyperf.submissions.loader import open_tree
+
+    if not args.path.exists():
+        raise ConfigError("no such file or folder", path=args.path)
+    ref = args.reference_dir or (Path(os.environ[REFERENCE_ENV])
+                                 if os.environ.get(REFERENCE_ENV) else None)
+    if ref is not None and not ref.is_dir():
+        raise ConfigError("reference folder not found", path=ref, key="--reference-dir")
+    known = {r.id for r in load_ruleset(args.round or DEFAULT_VERSION).rules}
+    unknown = sorted(set(args.waive) - known)
+    if unknown:
+        raise ConfigError(f"unknown rule id(s) {unknown}", key="--waive")
+    reports = []
+    for path in rounds_in(args.path) or [args.path]:
+        with open_tree(path) as tree:
+            version = args.round or tree.version_hint or DEFAULT_VERSION
+            if args.submitter:
+                tree.submitters = [s for s in tree.submitters if s.name == args.submitter]
+            reports.append(check(tree, load_ruleset(version), ref, args.waive))
+    if args.submitter and not any(r.rows or r.findings for r in reports):
+        raise ConfigError(f"no submitter folder named {args.submitter!r}", key="--submitter")
+    output = render.render_many(reports, args.format)
+    if args.output:
+        args.output.write_text(output, encoding="utf-8")
+    else:
+        sys.stdout.write(output)
+    # no result at all is not a pass: a wrong path must not look like a clean submission
+    return 0 if all(r.ok and r.rows for r in reports) else 1
+
+
+def rounds_in(path: Path) -> list[Path]:
+    """The round folders (``v1.1/``, ``v1.3/`` …, each holding a division) below ``path``
+    when ``path`` is a folder of several rounds rather than one round; else ``[]``."""
+    from tinyperf.submissions.loader import DIVISIONS, detect_version
+
+    if not path.is_dir() or path.is_symlink() or any((path / d).is_dir() for d in DIVISIONS):
+        return []
+    return [child for child in sorted(path.iterdir())
+            if child.is_dir() and not child.is_symlink() and detect_version(child) == child.name
+            and any((child / d).is_dir() for d in DIVISIONS)]

@@ -1,0 +1,70 @@
+"""The ``tinyperf`` command: one console script, one module per subcommand.
+
+Each subcommand module exposes ``register(subparsers)``, which adds its parser and sets
+``handler`` (a function ``(args) -> int`` exit code) as the parser default. Subcommand
+modules import only the standard library and :mod:`tinyperf.cli.options` at module level:
+their handlers import the harness, numpy and the interpreter when they run, so building the
+parser (``tinyperf --help``) stays cheap. The option spellings are in
+:mod:`tinyperf.cli.options`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+import tinyperf
+from tinyperf.cli.options import HelpFormatter, examples
+
+#: Subcommand modules under ``tinyperf.cli``, in help order.
+SUBCOMMANDS = ("run", "demo", "sim", "devices", "data", "models", "energy", "firmware", "check",
+               "package", "history", "compare", "report", "robustness")
+
+EXAMPLE = examples(
+    "tinyperf demo",
+    "tinyperf run --port /dev/ttyACM0 --mode performance --dataset-path datasets",
+    "tinyperf check submission/v1.3 --round v1.3",
+    "tinyperf COMMAND --help",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tinyperf",
+        description="MLPerf Tiny-compatible conformance suite (performance, accuracy, energy).",
+        epilog=EXAMPLE, formatter_class=HelpFormatter,
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    parser.add_argument("--version", action="version", version=f"tinyperf {tinyperf.__version__}",
+                        help="print tinyperf's version and exit (the MLPerf Tiny round is "
+                             "--round)")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers.required = True
+    for name in SUBCOMMANDS:
+        importlib.import_module(f"tinyperf.cli.{name}").register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    from tinyperf.formats.errors import ConformanceError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = logging.WARNING - 10 * min(args.verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.handler(args))
+    except ConformanceError as exc:
+        print(f"tinyperf: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("tinyperf: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

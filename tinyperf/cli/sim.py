@@ -1,0 +1,169 @@
+"""``tinyperf sim``: serve a virtual DUT on a pty and/or TCP socket until interrupted.
+
+Prints one ``link: <url>`` line per endpoint so scripts can grep the address to pass to
+``tinyperf run --port``.
+
+``--energy-rig`` serves a whole virtual energy bench instead: an energy-build DUT behind a
+fake interface board (enhanced or legacy Arduino, ``--board-kind``) and a fake LPM01A that
+powers it, both on ptys; it prints ``interface:``, ``monitor:`` and the analytic truth, so
+``tinyperf run --mode energy`` can be tried from the shell with no hardware.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+from types import FrameType
+from typing import Any
+
+from tinyperf.cli import options as o
+
+log = logging.getLogger(__name__)
+
+
+EXAMPLE = (
+    "tinyperf sim --model-id kws01",
+    "tinyperf sim --model-id ad01 --socket 5555 --no-pty --throughput 99.5",
+    "tinyperf sim --energy-rig --model-id kws01 --board-kind legacy --simulated-time",
+)
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``sim`` subcommand."""
+    parser = o.add_parser(
+        subparsers, "sim",
+        help="serve a virtual DUT (pty or socket) running the reference model",
+        description="Serve a virtual MLPerf Tiny DUT that runs the real .tflite model.",
+        example=EXAMPLE)
+    o.add_model_id(parser, choices=o.BENCHMARK_MODELS, default="kws01",
+                   help="model the virtual DUT runs")
+    parser.add_argument("--tflite", metavar="PATH", help="model file instead of the registry's")
+    parser.add_argument("--throughput", type=float, default=None, metavar="INF_PER_S",
+                        help="simulated inferences per second (default 23.0)")
+    parser.add_argument("--latency-us", type=float, default=None,
+                        help="simulated µs per inference (overrides --throughput)")
+    parser.add_argument("--jitter-us", type=float, default=0.0,
+                        help="std of the gaussian jitter of each inference (µs)")
+    parser.add_argument("--slow-probability", type=float, default=0.0, metavar="P",
+                        help="probability that an inference is slow (default 0)")
+    parser.add_argument("--slow-factor", type=float, default=10.0, metavar="F",
+                        help="a slow inference takes F x the latency (default 10)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--baud", type=int, default=115200, help="0 disables wire-time emulation")
+    parser.add_argument("--socket", nargs="?", const=0, type=int, default=None, metavar="PORT",
+                        help="also serve socket://127.0.0.1:PORT (0 or no value: any free port)")
+    parser.add_argument("--no-pty", action="store_true", help="serve the socket only")
+    parser.add_argument("--vendor", default=None,
+                        help="vendor string the DUT reports (default 'unspecified')")
+    parser.add_argument("--energy", action="store_true",
+                        help="energy build: timestamps are (logged) GPIO pulses, no m-lap-us")
+    parser.add_argument("--realtime", type=float, default=0.0,
+                        help="sleep this fraction of the simulated inference time")
+    parser.add_argument("--faults", metavar="YAML", help="fault injection plan")
+    rig = parser.add_argument_group("virtual energy bench (--energy-rig)")
+    rig.add_argument("--energy-rig", action="store_true",
+                     help="serve interface board + LPM01A + DUT: a whole energy bench")
+    o.add_board_kind(rig, choices=("enhanced", "legacy"), default="enhanced",
+                     help="interface board to emulate: enhanced (the STM32H573I-DK, default) "
+                          "or legacy (the EEMBC Arduino IO manager)")
+    rig.add_argument("--idle-ma", type=float, default=2.0, help="DUT idle current (mA)")
+    rig.add_argument("--active-ma", type=float, default=10.0,
+                     help="DUT current while inferring (mA)")
+    rig.add_argument("--simulated-time", action="store_true",
+                     help="the DUT clock advances only with simulated work (fast and "
+                          "deterministic) instead of following the wall clock")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start the server, print its links, serve until SIGINT/SIGTERM."""
+    from tinyperf.firmware_interface.sim.faults import load_faults
+    from tinyperf.firmware_interface.sim.model import make_virtual_dut
+    from tinyperf.firmware_interface.sim.server import SimServer
+    from tinyperf.formats import protocol as p
+
+    if args.vendor is None:
+        args.vendor = p.DEFAULT_VENDOR
+    if args.energy_rig:
+        return run_energy_rig(args)
+    if args.no_pty and args.socket is None:
+        args.socket = 0
+
+    def on_timestamp(us: int) -> None:
+        log.info("timestamp pulse at DUT time %d us", us)
+
+    dut = make_virtual_dut(
+        args.model_id,
+        tflite=args.tflite,
+        vendor=args.vendor,
+        energy=args.energy,
+        throughput=args.throughput,
+        latency_us=args.latency_us,
+        jitter_us=args.jitter_us,
+        slow_probability=args.slow_probability,
+        slow_factor=args.slow_factor,
+        seed=args.seed,
+        on_timestamp=on_timestamp if args.energy else None,
+    )
+    faults = load_faults(args.faults) if args.faults else []
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with SimServer(dut, pty=not args.no_pty, socket_port=args.socket,
+                       baud=args.baud or None, realtime=args.realtime, faults=faults) as server:
+            if server.pty_path:
+                print(f"link: {server.pty_path}", flush=True)
+            if server.socket_url:
+                print(f"link: {server.socket_url}", flush=True)
+            print(f"serving {args.model_id} (Ctrl-C to stop)", flush=True)
+            while not stop.wait(0.5):
+                if server.error is not None:
+                    raise server.error
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0
+
+
+def run_energy_rig(args: argparse.Namespace) -> int:
+    """Serve :func:`tinyperf.firmware_interface.sim.energy_rig.virtual_energy_rig` until stopped."""
+    from tinyperf.firmware_interface.sim.energy_rig import virtual_energy_rig
+    from tinyperf.formats.errors import ConfigError
+
+    if args.socket is not None or args.no_pty or args.faults:
+        raise ConfigError("--energy-rig serves ptys only (no --socket, --no-pty, --faults)")
+    if args.latency_us is not None:
+        raise ConfigError("--energy-rig takes --throughput, not --latency-us")
+    throughput = args.throughput or 23.0
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with virtual_energy_rig(args.model_id, throughput=throughput,
+                                idle_a=args.idle_ma * 1e-3, active_a=args.active_ma * 1e-3,
+                                tflite=args.tflite, vendor=args.vendor, board=args.board,
+                                follow_wall=not args.simulated_time) as rig:
+            charge_uc = rig.truth_uj_per_inference / rig.power.voltage
+            print(f"interface: {rig.interface_url}", flush=True)
+            print(f"monitor: {rig.monitor}", flush=True)
+            print(f"truth: {charge_uc:.6f} uC per inference x supply voltage "
+                  f"(= {charge_uc * 1.8:.4f} uJ/inf at 1.8 V), {throughput:g} inf/s", flush=True)
+            print(f"use: tinyperf run --mode energy --interface {rig.interface_url} "
+                  f"--monitor {rig.monitor} --voltage 1.8 --dataset-path DIR", flush=True)
+            print(f"serving a {args.board} board, an LPM01A and a {args.model_id} DUT "
+                  "(Ctrl-C to stop)", flush=True)
+            while not stop.wait(0.5):
+                pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0
