@@ -133,7 +133,7 @@ class Runner:
         if model not in self.config.entries:
             raise ConfigError(f"the test script has no entry for the DUT's model {model!r} "
                               f"(entries: {', '.join(self.config.entries)})")
-        return self.config.entries[model]
+        return scenarios.usable(self.config.entries[model])
 
     def _auto_iterations(self, first: Input, warmups: int) -> int:
         """Pick N so a window lasts ~11 s of DUT time, from a short calibration window."""

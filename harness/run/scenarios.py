@@ -66,6 +66,9 @@ class TestEntry:
     model: str
     truth_file: str
     script: list[Any]
+    #: Why this entry cannot run (a step tinyperf does not run, a malformed body); the
+    #: rest of the file stays usable, and only a run of this model fails (``usable``).
+    problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,22 +93,43 @@ def reference_entry(model_id: str, mode: str) -> TestEntry:
 
 
 def load_test_script(path: Path) -> dict[str, TestEntry]:
-    """Read a ``tests_*.yaml`` file (safe loader only) into entries keyed by model id."""
+    """Read a ``tests_*.yaml`` file (safe loader only) into entries keyed by model id.
+
+    Entries are parsed one by one: an entry tinyperf cannot run (the official files carry
+    an ``sww01`` entry with a ``stream`` step) keeps its ``problem`` and fails only a run of
+    that model (:func:`usable`); a file that is not a mapping of entries is refused whole.
+    """
     data = load_yaml(path, "test script")
     if not isinstance(data, dict):
         raise ConfigError("top level must be a mapping of model ids", path=path)
     entries = {}
     for key, body in data.items():
-        if not isinstance(body, dict):
-            raise ConfigError("entry must be a mapping", path=path, key=str(key))
-        script = body.get("script")
-        if not isinstance(script, list):
-            raise ConfigError("'script' must be a list of steps", path=path, key=f"{key}.script")
-        _check_steps(script, path, f"{key}.script")
-        entries[str(key)] = TestEntry(str(key), str(body.get("name", key)),
-                                      str(body.get("model", key)),
-                                      str(body.get("truth_file", "y_labels.csv")), script)
+        try:
+            entries[str(key)] = _entry(path, str(key), body)
+        except ConfigError as exc:
+            fields = body if isinstance(body, dict) else {}
+            entries[str(key)] = TestEntry(
+                str(key), str(fields.get("name", key)), str(fields.get("model", key)),
+                str(fields.get("truth_file", "y_labels.csv")), [], problem=str(exc))
     return entries
+
+
+def _entry(path: Path, key: str, body: Any) -> TestEntry:
+    if not isinstance(body, dict):
+        raise ConfigError("entry must be a mapping", path=path, key=key)
+    script = body.get("script")
+    if not isinstance(script, list):
+        raise ConfigError("'script' must be a list of steps", path=path, key=f"{key}.script")
+    _check_steps(script, path, f"{key}.script")
+    return TestEntry(key, str(body.get("name", key)), str(body.get("model", key)),
+                     str(body.get("truth_file", "y_labels.csv")), script)
+
+
+def usable(entry: TestEntry) -> TestEntry:
+    """``entry`` itself, or the ``ConfigError`` that says why its model cannot run."""
+    if entry.problem is not None:
+        raise ConfigError(f"the test script's {entry.key} entry cannot run: {entry.problem}")
+    return entry
 
 
 def _check_steps(steps: list[Any], path: Path | None, where: str) -> None:
