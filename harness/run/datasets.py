@@ -42,6 +42,10 @@ class Input:
 
 def read_labels(path: Path) -> list[LabelRow]:
     """Parse a label file (no header; ``kws01-open`` style spaces after commas accepted)."""
+    if not path.exists():
+        raise DatasetError("label file not found", path=path)
+    if not path.is_file():  # a folder, or a named pipe that would block the read forever
+        raise DatasetError("label file is not a regular file", path=path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -91,10 +95,34 @@ class Dataset:
             raise DatasetError("dataset folder not found", path=self.folder)
         self.label_path = self.folder / truth_file
         self.rows = read_labels(self.label_path)
+        for row in self.rows:
+            self._check_row(row)
+
+    def _check_row(self, row: LabelRow) -> None:
+        """Refuse, before anything is sent, a row the run or its scoring could not use."""
+        classes, label = int(row.classes), int(row.label)
+        if classes < 1:
+            raise DatasetError(f"classes must be >= 1, got {classes}", path=self.label_path,
+                               line=row.line)
+        if not 0 <= label < classes:
+            raise DatasetError(f"class {label} outside 0..{classes - 1} (the row's "
+                               f"{classes} classes)", path=self.label_path, line=row.line)
+
+    def _input_path(self, row: LabelRow) -> Path:
+        path = self.folder / row.file
+        inside = Path(row.file).is_absolute() is False and \
+            path.resolve().is_relative_to(self.folder.resolve())
+        if not inside:
+            raise DatasetError(f"{row.file!r} is outside the dataset folder",
+                               path=self.label_path, line=row.line)
+        return path
 
     def read(self, row: LabelRow) -> bytes:
         """Bytes of ``row``'s file, size-checked against the model's input layout."""
-        path = self.folder / row.file
+        path = self._input_path(row)
+        if path.exists() and not path.is_file():
+            raise DatasetError(f"input listed on line {row.line} of {self.label_path.name} is "
+                               "not a regular file", path=path)
         try:
             data = path.read_bytes()
         except FileNotFoundError:

@@ -18,6 +18,7 @@ by position and two runs of the same script are comparable action by action.
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -132,9 +133,21 @@ def usable(entry: TestEntry) -> TestEntry:
     return entry
 
 
-def _check_steps(steps: list[Any], path: Path | None, where: str) -> None:
+#: Script nodes read while checking a file, and actions in one flattened plan: a small YAML
+#: file can name 2^40 steps through aliases, or ``loop 1000000000``; refused, not walked.
+MAX_SCRIPT_NODES = 100_000
+MAX_PLAN_ACTIONS = 1_000_000
+
+
+def _check_steps(steps: list[Any], path: Path | None, where: str,
+                 budget: list[int] | None = None) -> None:
+    budget = budget if budget is not None else [MAX_SCRIPT_NODES]
     for i, step in enumerate(steps):
         here = f"{where}[{i}]"
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise ConfigError(f"more than {MAX_SCRIPT_NODES} script steps (the limit; YAML "
+                              "aliases repeat steps)", path=path, key=here)
         if isinstance(step, dict):
             if len(step) != 1:
                 raise ConfigError("a nested step must have exactly one key", path=path, key=here)
@@ -142,22 +155,59 @@ def _check_steps(steps: list[Any], path: Path | None, where: str) -> None:
             if not isinstance(nested, list):
                 raise ConfigError("nested steps must be a list", path=path, key=here)
             _parse_step(str(head), path, here)
-            _check_steps(nested, path, here)
+            _check_steps(nested, path, here, budget)
         else:
             _parse_step(str(step), path, here)
+    if where.endswith(".script") and "[" not in where:
+        size = _plan_size(steps, 1)
+        if size > MAX_PLAN_ACTIONS:
+            raise ConfigError(f"the script expands to {size:.3g} steps (the limit is "
+                              f"{MAX_PLAN_ACTIONS})", path=path, key=where)
+
+
+def _plan_size(steps: list[Any], input_count: int) -> int:
+    """Actions ``plan`` would make, counted without making them (loops multiply)."""
+    total = 0
+    for step in steps:
+        if isinstance(step, dict):
+            (head, nested), = step.items()
+            _, numbers = _parse_step(str(head), None, "script")
+            count = numbers[0] if numbers and numbers[0] >= 0 else input_count
+            total += count * _plan_size(nested, input_count) if count else 0
+        else:
+            total += 1
+        if total > MAX_PLAN_ACTIONS:
+            return total  # enough to refuse; stop counting
+    return total
 
 
 def _parse_step(text: str, path: Path | None, where: str) -> tuple[str, list[int]]:
-    verb, *args = text.split()
+    words = text.split()
+    if not words:
+        raise ConfigError("empty step", path=path, key=where)
+    verb, *args = words
     if verb not in ("loop", "download", "infer", "reset", "stream"):
         raise ConfigError(f"unknown step {verb!r}", path=path, key=where)
-    try:
-        numbers = [int(float(a)) for a in args]
-    except ValueError:
-        raise ConfigError(f"step arguments must be numbers: {text!r}", path=path,
-                          key=where) from None
-    if verb == "infer" and not numbers:
-        raise ConfigError("infer needs an iteration count", path=path, key=where)
+    numbers = []
+    for a in args:
+        try:
+            value = float(a)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or value != int(value):
+            raise ConfigError(f"step arguments must be whole numbers: {text!r}", path=path,
+                              key=where)
+        numbers.append(int(value))
+    if verb == "infer":
+        if not numbers:
+            raise ConfigError("infer needs an iteration count", path=path, key=where)
+        if numbers[0] < 1:
+            raise ConfigError(f"infer needs at least 1 inference: {text!r}", path=path,
+                              key=where)
+        if len(numbers) > 1 and numbers[1] < 0:
+            raise ConfigError(f"warm-ups must be >= 0: {text!r}", path=path, key=where)
+    if verb in ("reset", "download") and numbers and numbers[0] < 0:
+        raise ConfigError(f"{verb} argument must be >= 0: {text!r}", path=path, key=where)
     if verb == "stream":
         raise ConfigError("streaming wakeword (stream) is not supported yet", path=path, key=where)
     return verb, numbers
@@ -165,6 +215,10 @@ def _parse_step(text: str, path: Path | None, where: str) -> tuple[str, list[int
 
 def plan(entry: TestEntry, input_count: int) -> list[Action]:
     """Flatten ``entry.script`` into actions. ``input_count`` sizes a ``loop`` without count."""
+    size = _plan_size(entry.script, input_count)
+    if size > MAX_PLAN_ACTIONS:
+        raise ConfigError(f"the {entry.key} script expands to {size:.3g} steps for "
+                          f"{input_count} inputs (the limit is {MAX_PLAN_ACTIONS})")
     actions: list[Action] = []
     cursor = [0]
     loop_ids = [0]

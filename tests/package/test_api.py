@@ -62,7 +62,8 @@ def test_version_matches_the_metadata():
     assert proc.stdout.strip() == f"tinyperf {tinyperf.__version__}"
 
 
-def test_check_returns_the_report(v13, reference_dir):
+@pytest.mark.usefixtures("v13")
+def test_check_returns_the_report(reference_dir):
     tree = REAL_SUBMISSIONS / "v1.3"
     report = tinyperf.check(tree, reference_dir=reference_dir)
     assert report.version == "v1.3"
@@ -72,7 +73,8 @@ def test_check_returns_the_report(v13, reference_dir):
     assert len(one) == 1 and one[0].ok == report.ok
 
 
-def test_check_of_a_folder_of_rounds_points_to_check_rounds(v13, v11, reference_dir):
+@pytest.mark.usefixtures("v13", "v11")
+def test_check_of_a_folder_of_rounds_points_to_check_rounds(reference_dir):
     with pytest.raises(ConfigError, match="check_rounds"):
         tinyperf.check(REAL_SUBMISSIONS, reference_dir=reference_dir)
     reports = tinyperf.check_rounds(REAL_SUBMISSIONS, reference_dir=reference_dir)

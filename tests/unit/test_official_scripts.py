@@ -66,7 +66,8 @@ def test_a_file_that_is_not_a_script_is_still_refused_whole(tmp_path):
 
 
 @pytest.mark.timeout(180)
-def test_a_kws01_board_runs_with_the_official_file_as_it_is(tmp_path, reference_dir):
+@pytest.mark.usefixtures("reference_dir")  # the virtual DUT runs the reference model
+def test_a_kws01_board_runs_with_the_official_file_as_it_is(tmp_path):
     import tinyperf
 
     with tinyperf.virtual_dut("kws01", throughput=2000.0) as port:

@@ -54,7 +54,7 @@ def test_infer_default_warmup_is_zero():
     ("kws01: [1, 2]", "must be a mapping"),
     ("kws01:\n  script: 3", "'script' must be a list"),
     ("kws01:\n  script: ['jump 3']", "unknown step 'jump'"),
-    ("kws01:\n  script: ['infer x']", "must be numbers"),
+    ("kws01:\n  script: ['infer x']", "must be whole numbers"),
     ("kws01:\n  script: ['infer']", "needs an iteration count"),
     ("kws01:\n  script: [{'loop 2': 'download'}]", "nested steps must be a list"),
     ("kws01: !!python/object/apply:os.system ['true']", "not valid YAML"),
