@@ -14,6 +14,8 @@ Kinds:
 - ``reset``: the DUT reboots instead of answering: the boot banner is printed again and the
   loaded buffer is cleared.
 - ``error_line``: ``e-[{text}]`` is printed before the response's ``m-ready``.
+- ``freeze``: the DUT hangs mid-reply: the first ``line`` lines of the response are sent,
+  then nothing ever again (the port stays open; later commands get no answer either).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import Any
 import yaml
 from tinyperf.formats.errors import ConfigError
 
-KINDS = ("garbage", "drop_chars", "stall", "reset", "error_line")
+KINDS = ("garbage", "drop_chars", "stall", "reset", "error_line", "freeze")
 PATTERNS = ("ff", "00", "random")
 
 

@@ -118,6 +118,7 @@ class SimServer:
         # Booking the answer from this ideal time (not from after a sleep) means one sleep
         # per round trip, so scheduler overshoot is not paid twice.
         self._ready_at = 0.0
+        self._frozen = False  # a ``freeze`` fault fired: no more answers
 
     # -- addresses -----------------------------------------------------------------------
 
@@ -276,8 +277,21 @@ class SimServer:
 
     def _respond(self, response: Response) -> None:
         self.stats.commands += 1
+        if self._frozen:
+            return
         due = self.faults.on_command(response.verb)
         events = list(response.events)
+        freeze = next((f for f in due if f.kind == "freeze"), None)
+        if freeze is not None:  # the first ``line`` lines, then silence for good
+            self._frozen = True
+            kept: list[str | Delay] = []
+            for event in events:
+                if isinstance(event, str):
+                    if sum(isinstance(e, str) for e in kept) >= freeze.line:
+                        break
+                kept.append(event)
+            self._play(kept)
+            return
         for fault in due:
             if fault.kind == "stall":
                 self._stop.wait(fault.seconds)

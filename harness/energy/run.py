@@ -48,7 +48,7 @@ from tinyperf.harness.link.interface_board import (
 )
 from tinyperf.harness.link.transport import SerialLink
 from tinyperf.harness.run.datasets import Input
-from tinyperf.harness.run.runner import RunConfig, Runner, RunResult
+from tinyperf.harness.run.runner import AUTO_TARGET_S, RunConfig, Runner, RunResult
 from tinyperf.harness.run.scenarios import Action, TestEntry
 from tinyperf.harness.run.session import Session
 
@@ -121,11 +121,44 @@ class EnergyRunner(Runner):
         self.monitor.start()
 
     def start(self) -> RunResult:
-        if self.config.iterations == "auto":
-            raise ConfigError("--iterations auto needs DUT timestamps; give a number in "
-                              "energy mode")
         self._begin_acquisition()
         return super().start()
+
+    def _auto_iterations(self, first: Input, warmups: int) -> int:
+        """N for ~11 s windows, timed by the DUT's own timestamp edges on the monitor.
+
+        An energy build prints no ``m-lap-us``: its timestamps are GPIO edges the monitor
+        records. A calibration ``infer`` is bracketed by synced marks like a window and
+        its duration is the time between its two edges in that slice of the acquisition.
+        """
+        if not self.per_window:
+            raise ConfigError(f"--iterations auto in energy mode needs a monitor that hands "
+                              f"out its data during the run; {self.monitor.name!r} does not: "
+                              "give --iterations N")
+        self.dut.load(first.data)
+        probe, seconds = 10, None
+        for _ in range(4):
+            before = self.monitor.sync()
+            self.dut.infer(probe, 0)
+            after = self.monitor.sync()
+            part = window_capture(self.monitor.snapshot(), before, after)
+            origin = float(part.meta.get("window_origin_s", before))
+            (chosen,) = integrate.bracket_windows(
+                part.edges, [(before - origin, after - origin)], self.options.falling)
+            if chosen.start is None or chosen.end is None:
+                raise ConfigError(f"--iterations auto: the calibration window ({probe} "
+                                  f"inferences) showed {chosen.seen} timestamp edge(s), not 2; "
+                                  "give --iterations N")
+            seconds = chosen.end.time_s - chosen.start.time_s
+            if seconds >= 0.2 or probe >= 100_000:
+                break
+            probe *= 10
+        assert seconds is not None
+        per_inference_s = max(seconds / probe, 1e-9)
+        self.dut.learn(per_inference_s)
+        n = math.ceil(AUTO_TARGET_S / per_inference_s)
+        self._note_auto(probe, seconds, n, warmups)
+        return n
 
     def resume(self) -> RunResult:
         """Continue a killed energy run: a new acquisition for the windows not journaled."""
@@ -239,8 +272,8 @@ class EnergyRunner(Runner):
 
     # -- summary ---------------------------------------------------------------------------------
 
-    def _summarise(self, ident: Any, entry: TestEntry, actions: list[Action],
-                   ts: str) -> tuple[str, RunResult]:
+    def _summarise(self, ident: Any, entry: TestEntry,  # noqa: ARG002
+                   actions: list[Action], ts: str) -> tuple[str, RunResult]:  # noqa: ARG002
         if self._note is not None:  # resumed after the last window: only the summary is left
             self.session.log(self._note)
             self._note = None

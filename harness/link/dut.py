@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from tinyperf.formats import protocol
@@ -26,12 +26,46 @@ class DutResetError(DutProtocolError):
     """The DUT printed its boot banner in the middle of a command: it reset."""
 
 
+class DutFrozen(DutTimeout):
+    """An ``infer`` reply stopped coming: the DUT froze (or is far slower than it showed).
+
+    Carries the deadline and how it was computed (``basis``); the runner adds the session
+    folder (``with_session``) so the message says how to resume.
+    """
+
+    def __init__(self, command: str, waited_s: float, lines: Sequence[str], basis: str,
+                 session: str | None = None):
+        super().__init__(command, waited_s, lines)
+        self.basis = basis
+        self.session = session
+        last = repr(self.lines[-1]) if self.lines else "(none)"
+        text = (f"the DUT stopped answering {command!r}: no 'm-ready' within the deadline "
+                f"of {waited_s:.1f} s ({basis}); last line received: {last}")
+        if session is not None:
+            text += f"; session {session}: resume with `tinyperf run --resume {session}`"
+        text += "; give --infer-timeout SECONDS to wait longer"
+        self.args = (text,)
+
+    def with_session(self, session: str) -> DutFrozen:
+        return DutFrozen(self.command, self.waited_s, self.lines, self.basis, session)
+
+
 @dataclass(frozen=True)
 class Timeouts:
-    """Seconds to wait for ``m-ready`` per kind of command."""
+    """Seconds to wait for ``m-ready`` per kind of command.
+
+    ``infer`` is an explicit override for every ``infer N W`` (``--infer-timeout``); when
+    None the deadline comes from what the DUT has shown: once a per-inference time ``t``
+    is known, ``max(factor * (N+W) * t, (N+W) * t + floor)``; before that, the bounded
+    first contact ``first_contact + (N+W) * first_per_inference``.
+    """
 
     command: float = 5.0
-    infer: float = 600.0
+    infer: float | None = None
+    first_contact: float = 20.0
+    first_per_inference: float = 1.0  # no MLPerf Tiny model takes 1 s per inference
+    factor: float = 2.0
+    floor: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -111,6 +145,8 @@ class Dut:
         self.identify_attempts = identify_attempts
         self.load_attempts = load_attempts
         self._on_event = on_event
+        #: longest per-inference time seen (DUT laps and host clock), seconds; None: unknown
+        self.per_inference_s: float | None = None
         self.log = logging.getLogger(f"{__name__}.Dut[{link.url}]")
 
     def _event(self, name: str, details: str) -> None:
@@ -265,15 +301,53 @@ class Dut:
 
     # -- inference -------------------------------------------------------------------------------
 
+    def learn(self, per_inference_s: float | None) -> None:
+        """Take a per-inference time into account (the longest seen is kept)."""
+        if per_inference_s is None or not per_inference_s > 0:
+            return
+        if self.per_inference_s is None or per_inference_s > self.per_inference_s:
+            self.per_inference_s = per_inference_s
+
+    def infer_deadline(self, iterations: int, warmups: int) -> tuple[float, str]:
+        """Seconds to wait for ``infer N W`` and how that was computed."""
+        t = self.timeouts
+        if t.infer is not None:
+            return t.infer, "--infer-timeout"
+        count = iterations + warmups
+        if self.per_inference_s is None:
+            seconds = t.first_contact + count * t.first_per_inference
+            return seconds, (f"first contact: {t.first_contact:g} s + {count} x "
+                             f"{t.first_per_inference:g} s")
+        expected = count * self.per_inference_s
+        seconds = max(t.factor * expected, expected + t.floor)
+        return seconds, (f"{count} inferences x {self.per_inference_s * 1e3:.2f} ms = "
+                         f"{expected:.2f} s expected; max({t.factor:g} x, +{t.floor:g} s)")
+
     def infer(self, iterations: int, warmups: int, timeout: float | None = None) -> InferResult:
-        """Run ``infer N W`` and parse the window: laps, results, counts."""
+        """Run ``infer N W`` and parse the window: laps, results, counts.
+
+        The deadline is ``timeout`` if given, else ``infer_deadline``; a miss raises
+        ``DutFrozen``. A good reply teaches the per-inference time.
+        """
         text = f"infer {iterations} {warmups}"
         protocol.cmd_infer(iterations, warmups)  # validates the numbers before sending
-        response = self.command(text, self.timeouts.infer if timeout is None else timeout)
+        if timeout is None:
+            seconds, basis = self.infer_deadline(iterations, warmups)
+        else:
+            seconds, basis = timeout, "explicit timeout"
+        sent = time.monotonic()
+        try:
+            response = self.command(text, seconds)
+        except DutFrozen:
+            raise
+        except DutTimeout as exc:
+            raise DutFrozen(text, seconds, exc.lines, basis) from exc
+        wall = time.monotonic() - sent
         starts = response.of(Kind.INFER_START)
         if starts and starts[0].value != iterations:
             raise DutProtocolError("DUT runs a different iteration count",
-                                   line=starts[0].text, expected=protocol.msg_infer_start(iterations))
+                                   line=starts[0].text,
+                                   expected=protocol.msg_infer_start(iterations))
         lap_msgs = [(m, t) for m, t in zip(response.messages, response.arrivals)
                     if m.kind is Kind.LAP_US]
         laps = [int(m.value) for m, _ in lap_msgs]  # type: ignore[call-overload]
@@ -286,11 +360,18 @@ class Dut:
                                    expected="m-results-[...]")
         if results[-1].value is None:
             raise DutProtocolError("unparseable m-results", line=results[-1].text)
+        host_elapsed = lap_msgs[-1][1] - lap_msgs[0][1] if len(lap_msgs) >= 2 else None
+        if len(laps) >= 2 and iterations:
+            self.learn(((laps[-1] - laps[0]) % LAP_MODULUS) / 1e6 / iterations)
+        if host_elapsed is not None and iterations:
+            self.learn(host_elapsed / iterations)
+        if len(laps) < 2 and iterations + warmups:
+            self.learn(wall / (iterations + warmups))  # no laps (energy): the whole reply
         return InferResult(
             iterations=iterations, warmups=warmups,
             results=tuple(results[-1].value),  # type: ignore[arg-type]
             results_count=len(results),
             start_us=laps[0] if laps else None, end_us=laps[-1] if laps else None,
-            host_elapsed_s=lap_msgs[-1][1] - lap_msgs[0][1] if len(lap_msgs) >= 2 else None,
+            host_elapsed_s=host_elapsed,
             lines=tuple(response.lines))
 

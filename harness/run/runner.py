@@ -28,7 +28,7 @@ from tinyperf.formats.errors import (
     SessionError,
     TransportError,
 )
-from tinyperf.harness.link.dut import Dut, Identity, InferResult, Timeouts
+from tinyperf.harness.link.dut import Dut, DutFrozen, Identity, InferResult, Timeouts
 from tinyperf.harness.link.transport import open_link
 from tinyperf.harness.run import scenarios
 from tinyperf.harness.run.datasets import Dataset, Input
@@ -110,6 +110,8 @@ class Runner:
         self.extras: list[dict[str, Any]] = []
         self.on_window: Callable[[int, dict[str, Any]], None] | None = None
         self.journal_header: dict[str, Any] | None = None  # set by ``resume``
+        #: how N was chosen when the harness chose it (``auto``): logged, put in run.json
+        self.iterations_auto: dict[str, Any] | None = None
 
     # -- set-up ---------------------------------------------------------------------------------
 
@@ -121,7 +123,8 @@ class Runner:
             s.log("WARNING: Failed to get name.")
         else:
             s.log(f"Device name retrieved: {ident.vendor}")
-        s.log(f"Device profile retrieved: {ident.firmware}", f"Device model retrieved: {ident.model}")
+        s.log(f"Device profile retrieved: {ident.firmware}",
+              f"Device model retrieved: {ident.model}")
         if not ident.model:
             raise DutProtocolError("the DUT did not report its model id (profile)",
                                    expected="m-model-[...]")
@@ -147,14 +150,27 @@ class Runner:
             probe *= 10
         per_inference_s = max((res.elapsed_us or 1) / 1e6 / probe, 1e-9)
         n = math.ceil(AUTO_TARGET_S / per_inference_s)
-        self.session.log(f"tinyperf: --iterations auto: {probe} calibration inferences took "
-                         f"{(res.elapsed_us or 0) / 1e6:.3f} s -> {n} iterations per window "
-                         f"(warm-ups {warmups})")
+        self._note_auto(probe, (res.elapsed_us or 0) / 1e6, n, warmups)
         return n
+
+    def _note_auto(self, probe: int, seconds: float, n: int, warmups: int) -> None:
+        why = self.iterations_auto["why"] if self.iterations_auto else "--iterations auto"
+        self.iterations_auto = {"why": why, "calibration_inferences": probe,
+                                "calibration_s": seconds, "iterations": n,
+                                "target_s": AUTO_TARGET_S}
+        self.session.log(f"tinyperf: iterations auto ({why}): {probe} calibration inferences "
+                         f"took {seconds:.3f} s -> {n} iterations per window "
+                         f"(warm-ups {warmups})")
 
     def _build_plan(self, entry: TestEntry, inputs: list[Input]) -> list[Action]:
         actions = scenarios.plan(entry, len(inputs))
         iterations = self.config.iterations
+        if iterations is None and self.config.entries is None \
+                and self.config.mode in ("performance", "energy"):
+            # the reference script's N is sized for a fast board; windows must last 10 s
+            iterations = "auto"
+            self.iterations_auto = {"why": "no test script and no --iterations: N sized "
+                                           f"from the DUT to ~{AUTO_TARGET_S:g} s windows"}
         if iterations == "auto":
             if self.config.mode == "accuracy":
                 raise ConfigError("--iterations auto is for performance runs")
@@ -184,6 +200,8 @@ class Runner:
                   "entry": asdict(entry), "actions": [asdict(a) for a in actions],
                   "plan_sha256": _plan_digest(actions), "port": self.config.port,
                   "baud": self.config.baud, "started": s.stamp(), "log_offset": s.log_offset()}
+        if self.iterations_auto is not None:
+            header["iterations_auto"] = self.iterations_auto
         header.update(self._header_extra())
         s.journal.append(header)
         return self._execute(ident, entry, inputs, actions, done={})
@@ -214,6 +232,11 @@ class Runner:
         if any(a.verb == "download" and a.index is not None and a.index >= len(inputs)
                for a in actions):
             raise SessionError("the dataset changed since the session started", path=s.path)
+        self.iterations_auto = header.get("iterations_auto")
+        for w in windows:  # the per-inference time the DUT showed before the kill
+            infer = (w.get("record") or {}).get("infer") or {}
+            if infer.get("elapsed_time") and infer.get("iterations"):
+                self.dut.learn(infer["elapsed_time"] / 1e6 / infer["iterations"])
         s.log(f"tinyperf: resuming session after {len(windows)} finished windows")
         done = {w["window"]: w for w in windows}
         return self._execute(ident, entry, inputs, actions, done=done)
@@ -257,7 +280,12 @@ class Runner:
                     self.dut.load(item.data)
                     s.log(mlc.log_load_complete(s.stamp()))
                     loaded = pending
-                res = self._infer(window, action)
+                try:
+                    res = self._infer(window, action)
+                except DutFrozen as exc:
+                    frozen = exc.with_session(str(s.path))
+                    s.log(f"ERROR: {frozen}")
+                    raise frozen from exc
                 self._record(window, item, res, mode)
                 window += 1
                 bar.update(1)
@@ -275,7 +303,7 @@ class Runner:
         self.records.append(entry["record"])
         self.extras.append(entry["extra"])
 
-    def _infer(self, window: int, action: Action) -> InferResult:
+    def _infer(self, window: int, action: Action) -> InferResult:  # noqa: ARG002
         """One ``infer`` step (a hook: the energy runner brackets it with monitor marks)."""
         return self.dut.infer(action.iterations, action.warmups)
 
@@ -309,6 +337,8 @@ class Runner:
         s = self.session
         ts = s.stamp()
         text, result = self._summarise(ident, entry, actions, ts)
+        if self.iterations_auto is not None:
+            result.figures["iterations_auto"] = self.iterations_auto
         s.log(mlc.SUMMARY_RULE, *text.splitlines())
         s.write_text("results.txt", text)
         s.log(f"Session logged in file {s.log_path}")
@@ -338,6 +368,9 @@ class Runner:
         if sum(x or 0.0 for x in dut_seconds) < metrics.MIN_WINDOW_S:
             errors.append("error 2")  # judged on DUT time; the reference used the host clock
         validity = metrics.performance_validity(dut_seconds)
+        hint = self._valid_n_hint(windows)
+        if hint:
+            validity = metrics.Validity(False, (*validity.reasons, hint))
         notes = [r for r in validity.reasons if "windows, exactly" not in r]
         text = mlc.performance_txt(windows, median, ts, errors, notes)
         host = [e.get("host_elapsed_s") for e in self.extras]
@@ -354,7 +387,19 @@ class Runner:
                            figures)
         return text, result
 
-    def _summarise_accuracy(self, ident: Identity, entry: TestEntry,
+    def _valid_n_hint(self, windows: list[mlc.PerfWindow]) -> str | None:
+        """For short windows: the N that makes them valid (fastest per-inference time seen)."""
+        short = [w for w in windows if w.elapsed_us and w.elapsed_us / 1e6 < metrics.MIN_WINDOW_S]
+        if not short:
+            return None
+        per = min(w.elapsed_us / 1e6 / w.iterations for w in windows
+                  if w.elapsed_us and w.iterations)
+        n = math.ceil(AUTO_TARGET_S / per)
+        return (f"windows shorter than {metrics.MIN_WINDOW_S:g} s: N={n} would make them "
+                f"valid ({per * 1e3:.2f} ms per inference measured, windows of "
+                f"~{AUTO_TARGET_S:g} s; give --iterations {n} or --iterations auto)")
+
+    def _summarise_accuracy(self, ident: Identity, entry: TestEntry,  # noqa: ARG002
                             ts: str) -> tuple[str, RunResult]:
         triples = [(r["file"], int(r["class"]), r["infer"]["results"]) for r in self.records]
         scores = metrics.file_scores(triples)

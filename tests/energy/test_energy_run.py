@@ -17,6 +17,7 @@ from tinyperf.cli.main import main
 #: (middle of the sample) is off by at most ±0.5 ms at each end, at active power:
 #: |error| <= P_active · 1 ms / N = 33 mW · 1 ms / 250 = 0.132 µJ/inf (1.7e-4 relative).
 TOLERANCE_UJ = 0.14
+THROUGHPUT_SIM = 23.0  # the bench's DUT (tests/energy/conftest.py)
 
 
 def _run(bench, tmp_path, iterations=250, **options):
@@ -89,11 +90,11 @@ def test_cli_energy_mode(bench, tmp_path, capsys):
     assert "VALID for submission" in out
 
 
-def test_energy_run_refuses_auto_iterations(bench, tmp_path):
-    from tinyperf.formats.errors import ConfigError
-
-    cfg = RunConfig(mode="energy", dataset_path=demo_data_dir(), output_dir=tmp_path,
-                    iterations="auto", progress=False)
-    with pytest.raises(ConfigError, match="auto"):
-        run_energy_session(cfg, EnergyOptions(interface=bench.board.url,
-                                              monitor=f"lpm01a:{bench.lpm.url}"))
+@pytest.mark.timeout(60)
+def test_energy_run_auto_iterations(bench, tmp_path):
+    """``--iterations auto`` works in energy mode: N from the DUT's timestamp edges."""
+    result = _run(bench, tmp_path, iterations="auto")
+    assert result.valid, result.reasons
+    auto = result.figures["iterations_auto"]
+    assert auto["why"] == "--iterations auto"
+    assert auto["iterations"] == pytest.approx(11.0 * THROUGHPUT_SIM, rel=0.03)

@@ -62,14 +62,17 @@ def register(subparsers: Any) -> None:
     o.add_output_dir(p, default=Path("sessions"),
                      help="parent folder of the session folders (default ./sessions)")
     p.add_argument("--iterations", help="override N of every infer step, or 'auto' to size "
-                                        "windows to ~11 s of DUT time (performance); "
+                                        "windows to ~11 s of DUT time (performance, energy; "
+                                        "the default without a test script); "
                                         "latency mode: number of inferences (1000)")
     p.add_argument("--warmups", type=int, help="override W of every infer step")
     p.add_argument("--resume", type=Path, metavar="SESSION_DIR",
                    help="continue a killed run in SESSION_DIR")
     p.add_argument("--timeout", type=float, default=5.0, help="seconds per command (5)")
-    p.add_argument("--infer-timeout", type=float, default=600.0,
-                   help="seconds for one infer command (600)")
+    p.add_argument("--infer-timeout", type=float, default=None,
+                   help="seconds for one infer command (default: from the DUT's own "
+                        "per-inference time, at most 2x the expected window; 20 s + 1 s per "
+                        "inference before the first reply)")
     p.add_argument("--cmd-buffer", type=int, default=80,
                    help="the DUT's command buffer in chars (80 standard; db chunks fill it)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
