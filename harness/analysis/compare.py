@@ -18,6 +18,28 @@ and a verdict against a small SLO:
 A regression breaches the SLO when it is beyond the limit **and** significant at ``alpha``
 (default 0.05); latency limits are absolute and need no test. With 5 windows per side the
 smallest two-sided Mann-Whitney p-value is 2/252 = 0.0079.
+
+Before the metrics, the gate checks the pair itself: a NOT VALID session (``run.json``
+``valid: false``, e.g. 3 s windows), baseline or candidate, fails the ``validity`` check
+unless ``allow_invalid`` (``--allow-invalid``: then it is compared with a WARN line); a
+``model`` (id or sha256), ``board`` (DUT vendor) or ``firmware`` that differs between the
+two fails that check unless ``allow_mismatch`` (``--allow-mismatch``: a WARN line).
+
+slo.yaml format::
+
+    alpha: 0.05          # significance level of the tests, 0 < alpha < 1 (default 0.05)
+    throughput:
+      regress_pct: 3     # fail: median inf/s lower by more than 3 % (and significant)
+    accuracy:
+      drop_pt: 0.5       # fail: top-1 or AUC x100 lower by more than 0.5 points
+    energy_uj:
+      regress_pct: 5     # fail: median uJ/inference higher by more than 5 %
+    latency:             # absolute limits on the candidate, in ms
+      p99_ms: 50         # also p50_ms, p90_ms, max_ms, mean_ms
+
+Every key is optional; a section left out is reported but not gated (without ``--slo`` the
+defaults are throughput 3 %, accuracy 0.5 pt, energy 5 %, no latency limit). Unknown
+sections or keys and negative limits are errors naming the file and the key.
 """
 
 from __future__ import annotations
@@ -130,8 +152,9 @@ class Check:
     p_value: float | None
     significant: bool
     limit: str | None
-    status: str  # "pass", "fail" or "skip"
+    status: str  # "pass", "fail", "skip" or "warn" (an allowed gate problem)
     message: str = ""
+    gate: bool = False  # a check of the pair (validity, identity), not of a metric
 
     @property
     def failed(self) -> bool:
@@ -149,7 +172,16 @@ class Comparison:
 
     @property
     def breached(self) -> bool:
+        """The gate fails: a metric breaches the SLO or a pair check failed."""
         return any(c.failed for c in self.checks)
+
+    @property
+    def slo_breached(self) -> bool:
+        return any(c.failed and not c.gate for c in self.checks)
+
+    @property
+    def gate_failures(self) -> list[str]:
+        return [c.metric for c in self.checks if c.failed and c.gate]
 
 
 # -- statistics (pure) -----------------------------------------------------------------------
@@ -308,12 +340,52 @@ def check_latency(base: SessionRecord, cand: SessionRecord, stat: str,
                  p, p is not None and p < alpha, limit, status)
 
 
-def compare(base: SessionRecord, cand: SessionRecord, slo: Slo = DEFAULT_SLO) -> Comparison:
-    """Every check that applies to the pair's mode."""
+def _gate(metric: str, problem: str, allowed: bool, flag: str) -> Check:
+    status, how = ("warn", f"allowed by {flag}") if allowed else \
+        ("fail", f"fails the gate; {flag} to compare anyway")
+    return Check(metric, "", None, None, None, "", None, "", None, False, None, status,
+                 f"{problem} ({how})", gate=True)
+
+
+def validity_check(base: SessionRecord, cand: SessionRecord,
+                   allow_invalid: bool = False) -> Check | None:
+    """One ``validity`` check naming every NOT VALID session of the pair (None: both valid)."""
+    bad = [f"{role} {rec.name} is NOT VALID"
+           + (f" ({'; '.join(rec.reasons)})" if rec.reasons else "")
+           for role, rec in (("baseline", base), ("candidate", cand)) if not rec.valid]
+    if not bad:
+        return None
+    return _gate("validity", ", ".join(bad), allow_invalid, "--allow-invalid")
+
+
+def identity_checks(base: SessionRecord, cand: SessionRecord,
+                    allow_mismatch: bool = False) -> list[Check]:
+    """A ``model``, ``board`` or ``firmware`` check for each that differs (unknown on one
+    side is not a mismatch)."""
+    pairs = [("model", "model", base.model, cand.model),
+             ("model", "model sha256", base.model_sha256, cand.model_sha256),
+             ("board", "board", base.vendor, cand.vendor),
+             ("firmware", "firmware", base.firmware, cand.firmware)]
+    out: list[Check] = []
+    for metric, label, b, c in pairs:
+        if b is None or c is None or b == c or any(x.metric == metric for x in out):
+            continue
+        out.append(_gate(metric, f"{label} mismatch: baseline {b!r}, candidate {c!r}",
+                         allow_mismatch, "--allow-mismatch"))
+    return out
+
+
+def compare(base: SessionRecord, cand: SessionRecord, slo: Slo = DEFAULT_SLO, *,
+            allow_invalid: bool = False, allow_mismatch: bool = False) -> Comparison:
+    """The pair checks (validity, identity), then every metric check of the pair's mode."""
     if base.mode != cand.mode:
         raise ConfigError(f"cannot compare a {base.mode} session with a {cand.mode} session "
                           f"({base.path.name} vs {cand.path.name})")
     checks: list[Check] = []
+    validity = validity_check(base, cand, allow_invalid)
+    if validity is not None:
+        checks.append(validity)
+    checks.extend(identity_checks(base, cand, allow_mismatch))
     if base.mode == "accuracy":
         checks.append(check_accuracy(base, cand, slo))
     if base.window_throughput or cand.window_throughput:
@@ -343,6 +415,8 @@ def _fmt(v: float | None, digits: int = 3) -> str:
 
 def check_line(c: Check) -> str:
     """One human-readable line for a check."""
+    if c.gate:
+        return f"{c.status.upper():4} {c.metric}: {c.message}"
     change = "-" if c.change is None else f"{c.change:+.2f} {c.change_unit}"
     iv = "" if c.interval is None else \
         f" [95% {c.interval[0]:+.2f}, {c.interval[1]:+.2f}]"
@@ -359,7 +433,10 @@ def render_text(comp: Comparison) -> str:
             f"{comp.baseline.board}, {comp.baseline.mode})\n"
             f"candidate {comp.candidate.path.name} ({comp.candidate.model}, "
             f"{comp.candidate.board}, {comp.candidate.mode})\n")
-    verdict = "SLO BREACHED" if comp.breached else "within SLO"
+    verdict = "SLO BREACHED" if comp.slo_breached else "within SLO"
+    if comp.gate_failures:
+        verdict = f"GATE FAILED ({', '.join(comp.gate_failures)})" + \
+            (", SLO BREACHED" if comp.slo_breached else "")
     return head + "\n".join(check_line(c) for c in comp.checks) + f"\n{verdict}\n"
 
 
@@ -375,7 +452,8 @@ def junit_xml(comp: Comparison) -> str:
                              f"{comp.candidate.mode}", name=c.metric)
         line = check_line(c)
         if c.failed:
-            ET.SubElement(case, "failure", message=f"{c.metric} breaches {c.limit}").text = line
+            text = c.message if c.gate else f"{c.metric} breaches {c.limit}"
+            ET.SubElement(case, "failure", message=text).text = line
         elif c.status == "skip":
             ET.SubElement(case, "skipped", message=c.message or "not available")
         ET.SubElement(case, "system-out").text = line

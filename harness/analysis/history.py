@@ -217,13 +217,13 @@ class History:
 
     def _write_tags(self, db: sqlite3.Connection, sid: int, tags: Any) -> None:
         for name in tags:
-            _check_tag(name)
+            check_tag(name)
             db.execute("INSERT OR REPLACE INTO tags (name, session_id, created) "
                        "VALUES (?, ?, ?)", (name, sid, _now()))
 
     def tag(self, ref: str | int | Path, name: str) -> int:
         """Tag the session ``ref`` (id, tag or path; a path is indexed first)."""
-        _check_tag(name)
+        check_tag(name)
         path = Path(str(ref))
         sid = self.add(path) if path.is_dir() else self.resolve(ref).id
         with self.transaction() as db:
@@ -305,7 +305,8 @@ class History:
                      windows=json.loads(row["windows_json"]), tags=tags)
 
 
-def _check_tag(name: str) -> None:
+def check_tag(name: str) -> None:
+    """Refuse an empty tag, one with spaces or one of only digits (an id)."""
     if not name or name.isdigit() or any(c.isspace() for c in name):
         raise SessionError(f"bad tag {name!r}: non-empty, no spaces, not only digits")
 

@@ -1,7 +1,9 @@
 """``tinyperf history``: list, index and tag sessions in the local run history.
 
 - ``tinyperf history [--model-id M] [--board B] [--mode MODE] [--tag T]``: list, newest first.
-- ``tinyperf history add SESSION… [--firmware-git DESCRIBE] [--tag T] [--board B]``.
+- ``tinyperf history add SESSION… [--firmware-git DESCRIBE] [--tag T] [--board B]``; a
+  folder without results (failed or interrupted run) is skipped with one line ``skipped
+  SESSION: reason`` on stderr; exit 0 all added, 1 some skipped, 2 none usable.
 - ``tinyperf history tag SESSION NAME`` (SESSION: folder, history id or tag).
 
 ``--db PATH`` (before or after the action) chooses the database; default
@@ -11,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +45,10 @@ def register(subparsers: Any) -> None:
     p.set_defaults(handler=handle_list, history_command=None)
     sub = p.add_subparsers(dest="history_command", metavar="ACTION")
     add = o.add_parser(sub, "add", help="index finished session folders (idempotent)",
+                       description="Index finished session folders (idempotent). A folder "
+                       "without results (failed or interrupted run) is skipped with one line "
+                       "'skipped SESSION: reason' on stderr; the others are added. Exit code "
+                       "0 all added, 1 some skipped, 2 none usable.",
                        example=("tinyperf history add sessions/* --tag main "
                                 "--firmware-git v1.2-3-gabc123",
                                 "tinyperf history add sessions/20260101_120000 --board nucleo"))
@@ -89,14 +96,39 @@ def handle_list(args: argparse.Namespace) -> int:
 
 
 def handle_add(args: argparse.Namespace) -> int:
-    from tinyperf.harness.analysis.history import History
+    """Read every folder first (unusable ones are skipped with one line on stderr), then
+    index each usable one in its own transaction: a failure never half-writes a row nor
+    undoes the ones already added. Exit 0 all added, 1 some skipped, 2 none usable."""
+    from tinyperf.cli.compare import many_status, report_skip
+    from tinyperf.formats.errors import SessionError
+    from tinyperf.harness.analysis.history import History, check_tag
+    from tinyperf.harness.analysis.session_reader import read_session
 
-    with History(args.db) as h:
-        for folder in args.sessions:
-            sid = h.add(folder, firmware_git=args.firmware_git, tags=args.tags,
-                        board=args.board_name, model_sha256=args.model_sha256)
-            print(f"{sid}\t{folder}")
-    return 0
+    for name in args.tags:  # a bad tag is refused before anything is written
+        check_tag(name)
+    records, skipped = [], 0
+    for folder in args.sessions:
+        try:
+            records.append((folder, read_session(folder)))
+        except SessionError as exc:
+            report_skip(str(folder), exc)
+            skipped += 1
+    added = 0
+    if records:
+        with History(args.db) as h:
+            for folder, rec in records:
+                try:
+                    sid = h.add(rec, firmware_git=args.firmware_git, tags=args.tags,
+                                board=args.board_name, model_sha256=args.model_sha256)
+                except SessionError as exc:
+                    report_skip(str(folder), exc)
+                    skipped += 1
+                    continue
+                added += 1
+                print(f"{sid}\t{folder}")
+    if not added:
+        print(f"tinyperf: error: no usable session ({skipped} skipped)", file=sys.stderr)
+    return many_status(added, skipped)
 
 
 def handle_tag(args: argparse.Namespace) -> int:

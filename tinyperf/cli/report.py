@@ -3,6 +3,10 @@
 SESSION: a session folder, history id or tag. ``--format md`` writes Markdown for a pull
 request comment (to stdout without ``-o``). ``--footprint FILE.json`` adds a footprint
 section from ``tinyperf models info FILE --json`` output.
+
+A folder without results (a failed or interrupted run) is skipped with one line ``skipped
+SESSION: reason`` on stderr. Exit code 0 when every session was used, 1 when some were
+skipped, 2 when none was usable.
 """
 
 from __future__ import annotations
@@ -49,14 +53,17 @@ def _footprint(path: Path | None) -> dict[str, Any] | None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from tinyperf.cli.compare import resolve
+    from tinyperf.cli.compare import many_status, resolve_many
     from tinyperf.formats.errors import ConfigError
     from tinyperf.harness.analysis import report
 
     fmt = args.format or ("md" if args.output and args.output.suffix == ".md" else "html")
     if fmt == "html" and args.output is None:
         raise ConfigError("an HTML report needs -o FILE")
-    records = [resolve(ref, args.db) for ref in args.sessions]
+    records, skipped = resolve_many(args.sessions, args.db)
+    if not records:
+        print(f"tinyperf: error: no usable session ({skipped} skipped)", file=sys.stderr)
+        return many_status(0, skipped)
     rep = report.build_report(records, footprint=_footprint(args.footprint))
     text = report.render_html(rep) if fmt == "html" else report.render_markdown(rep)
     if args.output is None:
@@ -64,4 +71,4 @@ def handle(args: argparse.Namespace) -> int:
     else:
         args.output.write_text(text)
         print(f"report: {args.output}")
-    return 0
+    return many_status(len(records), skipped)
