@@ -294,6 +294,9 @@ def read_session(folder: str | Path) -> SessionRecord:
     run = _load_json(run_path)
     if not isinstance(run, dict):
         raise SessionError("expected a JSON object", path=run_path)
+    if run.get("interrupted"):
+        raise SessionError(f"an interrupted run: finish it with `tinyperf run --resume "
+                           f"{folder}`", path=folder)
     for key in ("mode", "model"):
         if not isinstance(run.get(key), str):
             raise SessionError(f"missing or non-string key {key!r}", path=run_path)

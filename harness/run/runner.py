@@ -440,6 +440,28 @@ DutStarter = Callable[[str], "StartedDut | None"]
 _FIRMWARE_PREFIXES = ("qemu:", "host://")
 
 
+class RunInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a run: the session folder is kept, marked, and can be resumed."""
+
+    def __init__(self, session: Path):
+        super().__init__(str(session))
+        self.session = session
+
+    @property
+    def resume_command(self) -> str:
+        return f"tinyperf run --resume {self.session}"
+
+
+def _mark_interrupted(session: Session, config: RunConfig) -> None:
+    """Say in log.txt and run.json that the run stopped before its end (and how to go on)."""
+    hint = f"resume with `tinyperf run --resume {session.path}`"
+    session.log(f"tinyperf: interrupted by the user; {hint}")
+    data = {"session": str(session.path), "mode": config.mode, "model": "", "identity": {},
+            "valid": False, "interrupted": True,
+            "reasons": [f"interrupted before the end: {hint}"], "figures": {}}
+    session.write_text("run.json", json.dumps(data, indent=2) + "\n")
+
+
 def run_session(config: RunConfig, *, resume: Path | None = None,
                 timeouts: Timeouts | None = None, cmd_buffer: int = 80,
                 chunk_size: int | None = None, start_dut: DutStarter | None = None) -> RunResult:
@@ -475,6 +497,9 @@ def run_session(config: RunConfig, *, resume: Path | None = None,
         runner = runner_cls(dut, config, session)
         try:
             return runner.resume() if resume else runner.start()
+        except KeyboardInterrupt:
+            _mark_interrupted(session, config)
+            raise RunInterrupted(session.path) from None
         except (TransportError, DutTimeout, DutProtocolError) as exc:
             # a dead firmware shows up as a link error or a timeout: name the real cause
             report = firmware.exit_report(wait_s=1.0) if firmware is not None else None

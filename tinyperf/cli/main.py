@@ -61,8 +61,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConformanceError as exc:
         print(f"tinyperf: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("tinyperf: interrupted", file=sys.stderr)
+    except KeyboardInterrupt as exc:
+        session = getattr(exc, "session", None)  # a run keeps its session folder
+        if session is not None:
+            print(f"tinyperf: interrupted; session {session} kept (run.json says so). "
+                  f"Resume with:\n  tinyperf run --resume {session}", file=sys.stderr)
+        else:
+            print("tinyperf: interrupted", file=sys.stderr)
         return 130
 
 
