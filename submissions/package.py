@@ -72,7 +72,7 @@ class Finding(Protocol):
 
 
 class Report(Protocol):
-    findings: list[Any]
+    findings: list[Finding]
 
 
 class Checker(Protocol):

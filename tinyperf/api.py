@@ -62,7 +62,8 @@ def run(mode: Mode, port: str, dataset_path: str | Path, *,
     entries = scenarios.load_test_script(Path(test_script)) if test_script else None
     config = RunConfig(mode=mode, dataset_path=Path(dataset_path),
                        output_dir=Path(output_dir), entries=entries, iterations=iterations,
-                       warmups=warmups, port=port, baud=baud, progress=False)
+                       warmups=warmups, port=(interface or "") if mode == "energy" else port,
+                       baud=baud, progress=False)
     if mode == "energy":
         from tinyperf.harness.energy.run import EnergyOptions, run_energy_session
 
@@ -70,7 +71,6 @@ def run(mode: Mode, port: str, dataset_path: str | Path, *,
             from tinyperf.formats.errors import ConfigError
             raise ConfigError("energy mode needs interface= (the interface board's port) and "
                               "monitor= (e.g. 'lpm01a:/dev/ttyACM1')", key="interface")
-        config.port = interface
         options = EnergyOptions(interface=interface, monitor=monitor, voltage=voltage,
                                 **dict(energy_options or {}))  # type: ignore[arg-type]
         return run_energy_session(config, options, resume=Path(resume) if resume else None,

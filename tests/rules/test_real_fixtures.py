@@ -14,7 +14,7 @@ import pytest
 from tinyperf.rules.engine import Report, check
 from tinyperf.rules.render import summary_csv, text, to_json
 from tinyperf.rules.ruleset import load_ruleset
-from tinyperf.submissions.loader import load
+from tinyperf.submissions.loader import load, rounds_in
 
 from tinyperf.cli import check as check_cli
 
@@ -125,7 +125,7 @@ def test_golden_report_on_a_folder_of_rounds(v13: Path, reference_dir: Path,
     from tinyperf.cli.main import main
 
     rounds = v13.parents[4]
-    assert check_cli.rounds_in(rounds) == [rounds / "v1.1", rounds / "v1.3"]
+    assert rounds_in(rounds) == [rounds / "v1.1", rounds / "v1.3"]
     assert main(["check", str(rounds), "--reference-dir", str(reference_dir)]) == 0
     out = capsys.readouterr().out.replace(str(rounds), "<real_submissions>")
     assert "(rules v1.1)" in out and "(rules v1.3)" in out

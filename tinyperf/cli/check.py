@@ -6,7 +6,6 @@ Exit codes: 0 every result valid, 1 rule errors found, 2 the tool could not do i
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -46,29 +45,12 @@ def register(subparsers: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    from tinyperf.api import check_rounds
     from tinyperf.formats.errors import ConfigError
     from tinyperf.rules import render
-    from tinyperf.rules.engine import check
-    from tinyperf.rules.ruleset import DEFAULT_VERSION, load_ruleset
-    from tinyperf.submissions.loader import open_tree
 
-    if not args.path.exists():
-        raise ConfigError("no such file or folder", path=args.path)
-    ref = args.reference_dir or (Path(os.environ[REFERENCE_ENV])
-                                 if os.environ.get(REFERENCE_ENV) else None)
-    if ref is not None and not ref.is_dir():
-        raise ConfigError("reference folder not found", path=ref, key="--reference-dir")
-    known = {r.id for r in load_ruleset(args.round or DEFAULT_VERSION).rules}
-    unknown = sorted(set(args.waive) - known)
-    if unknown:
-        raise ConfigError(f"unknown rule id(s) {unknown}", key="--waive")
-    reports = []
-    for path in rounds_in(args.path) or [args.path]:
-        with open_tree(path) as tree:
-            version = args.round or tree.version_hint or DEFAULT_VERSION
-            if args.submitter:
-                tree.submitters = [s for s in tree.submitters if s.name == args.submitter]
-            reports.append(check(tree, load_ruleset(version), ref, args.waive))
+    reports = check_rounds(args.path, reference_dir=args.reference_dir, waive=args.waive,
+                           version=args.round, submitter=args.submitter)
     if args.submitter and not any(r.rows or r.findings for r in reports):
         raise ConfigError(f"no submitter folder named {args.submitter!r}", key="--submitter")
     output = render.render_many(reports, args.format)
@@ -78,15 +60,3 @@ def handle(args: argparse.Namespace) -> int:
         sys.stdout.write(output)
     # no result at all is not a pass: a wrong path must not look like a clean submission
     return 0 if all(r.ok and r.rows for r in reports) else 1
-
-
-def rounds_in(path: Path) -> list[Path]:
-    """The round folders (``v1.1/``, ``v1.3/`` …, each holding a division) below ``path``
-    when ``path`` is a folder of several rounds rather than one round; else ``[]``."""
-    from tinyperf.submissions.loader import DIVISIONS, detect_version
-
-    if not path.is_dir() or path.is_symlink() or any((path / d).is_dir() for d in DIVISIONS):
-        return []
-    return [child for child in sorted(path.iterdir())
-            if child.is_dir() and not child.is_symlink() and detect_version(child) == child.name
-            and any((child / d).is_dir() for d in DIVISIONS)]

@@ -235,17 +235,10 @@ def _archive(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m tinyperf.cli.package ACTION ...`` (same as ``tinyperf package``)."""
-    from tinyperf.formats.errors import ConformanceError
+    from tinyperf.cli.main import main as tinyperf_main
 
-    parser = argparse.ArgumentParser(prog="tinyperf")
-    subparsers = parser.add_subparsers(dest="command")
-    register(subparsers)
-    args = parser.parse_args(["package", *(sys.argv[1:] if argv is None else argv)])
     try:
-        return int(args.handler(args))
-    except ConformanceError as exc:
-        print(f"tinyperf: error: {exc}", file=sys.stderr)
-        return 2
+        return tinyperf_main(["package", *(sys.argv[1:] if argv is None else argv)])
     except OSError as exc:
         print(f"tinyperf: error: {exc}", file=sys.stderr)
         return 2
