@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import rankdata
 
 MIN_WINDOW_S = 10.0
 REQUIRED_WINDOWS = 5
@@ -51,13 +50,16 @@ def median_throughput(values: Sequence[float]) -> float:
 def normalise(results: Sequence[float]) -> np.ndarray:
     """One value stays as is; more are divided by their sum (no softmax, no clipping).
 
-    A zero sum, where the runner would produce NaN, leaves the vector unchanged.
+    Only a positive sum divides: raw signed logits (``[-6.1, …, 6.4, …]``) can sum below
+    zero, and dividing by that would flip the argmax. A zero or negative sum (where the
+    runner would produce NaN or a flipped vector) leaves the vector unchanged, so the
+    top-1 class of a vector is never changed by normalising it.
     """
     v = np.asarray(results, dtype=float)
     if v.size <= 1:
         return v
     total = v.sum()
-    return v / total if total != 0 else v
+    return v / total if total > 0 else v
 
 
 @dataclass(frozen=True)
@@ -70,37 +72,52 @@ class FileScores:
     windows: list[int]
 
 
-def file_scores(records: Sequence[tuple[str, int, Sequence[float]]]) -> FileScores:
-    """Group ``(file, label, results)`` by file and average the normalised vectors."""
-    order: dict[str, int] = {}
-    sums: list[np.ndarray] = []
-    counts: list[int] = []
-    labels: list[int] = []
-    for name, label, results in records:
-        vec = normalise(results)
-        if name not in order:
-            order[name] = len(sums)
-            sums.append(vec.astype(float).copy())
-            counts.append(1)
-            labels.append(int(label))
-            continue
-        i = order[name]
-        if sums[i].shape != vec.shape:
-            raise ValueError(f"{name}: results of {vec.size} values after {sums[i].size}")
-        sums[i] += vec
-        counts[i] += 1
-    if not sums:
+def file_scores(records: Sequence[tuple[str, int, Sequence[float]]],
+                normalised: bool = True) -> FileScores:
+    """Group ``(file, label, results)`` by file and average the normalised vectors
+    (``normalised=False``: the printed values as they are, as the EEMBC runner scores).
+
+    Vectorised (one array for every record): a round holds tens of thousands of inputs.
+    """
+    if not records:
         raise ValueError("no records")
-    widths = {s.size for s in sums}
+    widths = {len(r[2]) for r in records}
     if len(widths) != 1:
-        raise ValueError(f"result vectors of different lengths: {sorted(widths)}")
-    pred = np.vstack([s / c for s, c in zip(sums, counts)])
-    return FileScores(list(order), np.asarray(labels), pred, counts)
+        first = records[0]
+        bad = next(r for r in records if len(r[2]) != len(first[2]))
+        raise ValueError(f"{bad[0]}: results of {len(bad[2])} values after {len(first[2])}")
+    values = np.asarray([r[2] for r in records], dtype=float).reshape(len(records), -1)
+    if normalised and values.shape[1] > 1:
+        totals = values.sum(axis=1)
+        positive = totals > 0  # only a positive sum divides: the argmax never changes
+        values[positive] /= totals[positive, None]
+    order: dict[str, int] = {}
+    labels: list[int] = []
+    rows = np.empty(len(records), dtype=np.intp)
+    for k, (name, label, _results) in enumerate(records):
+        i = order.get(name)
+        if i is None:
+            i = order[name] = len(order)
+            labels.append(int(label))
+        rows[k] = i
+    sums = np.zeros((len(order), values.shape[1]))
+    np.add.at(sums, rows, values)
+    counts = np.bincount(rows, minlength=len(order))
+    return FileScores(list(order), np.asarray(labels), sums / counts[:, None],
+                      counts.tolist())
 
 
 def top1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     """Percentage of rows whose argmax (first index on ties) equals the label."""
     return float(100.0 * np.mean(np.argmax(y_pred, axis=1) == y_true))
+
+
+def _average_ranks(values: np.ndarray) -> np.ndarray:
+    """1-based ranks, ties given their average rank (``scipy.stats.rankdata``'s default),
+    in numpy alone: importing scipy.stats costs more than a whole check."""
+    _uniq, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
+    ends = np.cumsum(counts)
+    return (ends - (counts - 1) / 2.0)[inverse.ravel()]
 
 
 def auc_binary(y_true: Sequence[int] | np.ndarray, scores: Sequence[float] | np.ndarray) -> float:
@@ -113,7 +130,7 @@ def auc_binary(y_true: Sequence[int] | np.ndarray, scores: Sequence[float] | np.
     pos, neg = int((y == 1).sum()), int((y == 0).sum())
     if pos == 0 or neg == 0:
         raise ValueError("AUC needs both classes")
-    ranks = rankdata(s)  # average ranks for ties
+    ranks = _average_ranks(s)
     u = ranks[y == 1].sum() - pos * (pos + 1) / 2.0
     return float(u / (pos * neg))
 
@@ -135,6 +152,40 @@ def accuracy_auc(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     if y_pred.shape[1] == 2:
         return auc_binary(y_true, y_pred[:, 1])
     return auc_ovr_macro(y_true, y_pred)
+
+
+EEMBC_AUC_THRESHOLDS = 100
+
+
+def eembc_auc(y_true: Sequence[int] | np.ndarray, values: np.ndarray) -> float:
+    """The EEMBC EnergyRunner's multi-class AUC (ic_vww.md 4.2), printed as ``{:.2f}``.
+
+    For each of the K columns (every class, present or not in ``y_true``): thresholds
+    t_j = 0.01 j (j = 1..100) on the values as printed (no normalisation), TPR/FPR of
+    ``v > t_j`` one-vs-rest, TPR_0 = FPR_0 = 1, and the trapezoid sum over the 101
+    points; the figure is the mean over the K classes. A class with no positive (or no
+    negative) input has its rate taken as 0 (0/0 is never printed).
+    """
+    y = np.asarray(y_true).astype(int)
+    v = np.asarray(values, dtype=float)
+    if v.ndim != 2 or v.shape[0] != y.size or v.shape[1] < 2:
+        raise ValueError(f"need one row of >= 2 values per label, got {v.shape}")
+    t = 0.01 * np.arange(1, EEMBC_AUC_THRESHOLDS + 1)
+    classes = np.arange(v.shape[1])
+    positive = y[:, None] == classes[None, :]  # inputs x classes
+    # how many values of each class column lie above each threshold, split by truth
+    tpr = np.ones((t.size + 1, classes.size))
+    fpr = np.ones((t.size + 1, classes.size))
+    for k in classes:
+        col = v[:, k]
+        pos, neg = np.sort(col[positive[:, k]]), np.sort(col[~positive[:, k]])
+        # count of values > t = n - (count of values <= t)
+        tpr[1:, k] = (pos.size - np.searchsorted(pos, t, side="right")) / pos.size \
+            if pos.size else 0.0
+        fpr[1:, k] = (neg.size - np.searchsorted(neg, t, side="right")) / neg.size \
+            if neg.size else 0.0
+    aucs = np.sum(0.5 * (tpr[:-1] + tpr[1:]) * (fpr[:-1] - fpr[1:]), axis=0)
+    return float(np.mean(aucs))
 
 
 def ad_top1_percent(y_true: np.ndarray, scores: np.ndarray) -> float:

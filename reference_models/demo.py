@@ -1,6 +1,8 @@
 """Demo input sets: synthesise raw audio, prepare it like real data, score it with the models.
 
-This module owns the committed demo sets in ``reference_models/demo_data/{kws01,ad01}``.
+This module owns the committed demo sets in ``reference_models/demo_data/{kws01,ad01}``
+and the generated sww01 demo stream (``<dir>/sww01/``: a synthetic 16 kHz stereo WAV and
+its truth file, too large to commit, written on demand by :func:`sww01_demo_set`).
 :func:`make_demo` writes synthetic audio in the *official raw layouts* (Speech Commands test
 archive; DCASE ToyCar ``test/``) into a temporary folder and runs it through the same
 :mod:`.prepare` code as real data. :func:`evaluate_demo` runs the int8 reference
@@ -21,7 +23,7 @@ import scipy.io.wavfile
 import scipy.stats
 from tinyperf.reference_models import bins, prepare
 from tinyperf.reference_models.features import ad as ad_features
-from tinyperf.reference_models.synth import machine, speech
+from tinyperf.reference_models.synth import machine, speech, sww_stream
 
 if TYPE_CHECKING:
     from tinyperf.reference_models.runtime import TfliteModel
@@ -33,6 +35,11 @@ DEFAULT_SEED = 2024
 KWS_PER_CLASS = 10
 AD_IDS = (1, 2, 3, 4)
 AD_PER_ID_AND_LABEL = 2  # 4 ids x 2 = 8 normal + 8 anomaly files
+#: sww01 demo stream: file names in ``<dir>/sww01/`` and size (~60 s, 10 wakewords).
+SWW_WAV = "sww_demo_stream.wav"
+SWW_TRUTH = "sww_demo_test.json"
+SWW_LENGTH_S = sww_stream.DEFAULT_LENGTH_S
+SWW_WAKEWORDS = sww_stream.DEFAULT_WAKEWORDS
 
 
 def demo_data_dir() -> Path:
@@ -72,6 +79,32 @@ def synthesize_ad01_raw(
                 _write_wav(test_dir / f"{kind}_id_{mid:02d}_{k:08d}.wav", pcm)
 
 
+def synthesize_sww01(out: Path, rng: np.random.Generator, length_s: float = SWW_LENGTH_S,
+                     wakewords: int = SWW_WAKEWORDS) -> sww_stream.SwwStream:
+    """Write the sww01 demo stream ``out/sww_demo_stream.wav`` + ``out/sww_demo_test.json``."""
+    others = max(0, round(wakewords * sww_stream.DEFAULT_OTHER_WORDS
+                          / sww_stream.DEFAULT_WAKEWORDS))
+    stream = sww_stream.synth_stream(rng, length_s, wakewords, others)
+    sww_stream.write_stream(stream, out / SWW_WAV, out / SWW_TRUTH)
+    return stream
+
+
+def sww01_seed(seed: int) -> np.random.SeedSequence:
+    """The sww01 child seed of ``seed`` (kws01 and ad01 keep their children 0 and 1)."""
+    return np.random.SeedSequence(seed).spawn(3)[2]
+
+
+def sww01_demo_set(root: str | Path, seed: int = DEFAULT_SEED) -> tuple[Path, Path]:
+    """``(wav, truth)`` of the sww01 demo stream in ``root/sww01``, synthesised first when
+    either file is missing (needs espeak-ng)."""
+    out = Path(root) / "sww01"
+    wav, truth = out / SWW_WAV, out / SWW_TRUTH
+    if not (wav.is_file() and truth.is_file()):
+        speech.espeak_path()
+        synthesize_sww01(out, np.random.default_rng(sww01_seed(seed)))
+    return wav, truth
+
+
 def _clear_outputs(out: Path) -> None:
     """Remove a previous set's ``.bin`` files and labels so no stale inputs survive."""
     if out.is_dir():
@@ -90,12 +123,16 @@ def make_demo(
 ) -> dict[str, prepare.PrepareReport]:
     """Synthesise and prepare the demo sets into ``out_dir/kws01`` and ``out_dir/ad01``.
 
-    kws01 and ad01 use independent child seeds of ``seed``, so one can be regenerated without
-    changing the other. Needs ``espeak-ng`` for kws01.
+    kws01, ad01 and sww01 use independent child seeds of ``seed``, so one can be regenerated
+    without changing the others. Needs ``espeak-ng`` for kws01 and sww01. sww01 (if asked
+    for) writes the demo stream to ``out_dir/sww01`` and has no ``PrepareReport``.
     """
     out = Path(out_dir)
     logger.info("synthesising demo sets %s into %s (seed %d)", ", ".join(models), out, seed)
     kws_seq, ad_seq = np.random.SeedSequence(seed).spawn(2)
+    if "sww01" in models:
+        speech.espeak_path()  # fail early, before any output is touched
+        synthesize_sww01(out / "sww01", np.random.default_rng(sww01_seed(seed)))
     reports: dict[str, prepare.PrepareReport] = {}
     with tempfile.TemporaryDirectory(prefix="tinyperf-demo-") as tmp:
         raw = Path(tmp)
@@ -121,6 +158,8 @@ class DemoScores:
     kws01_files: int = 0
     ad01_auc: float | None = None
     ad01_files: int = 0
+    sww01: tuple[int, int, int] | None = None  # TP, FN, FP of the demo stream
+    sww01_wakewords: int = 0
 
 
 def ad01_file_score(model: TfliteModel, features: np.ndarray) -> float:
@@ -181,6 +220,14 @@ def evaluate_demo(
             # Mann-Whitney U / (n_pos * n_neg) is the ROC AUC (ties count one half).
             auc = float(scipy.stats.mannwhitneyu(pos, neg).statistic / (pos.size * neg.size))
         scores.update(ad01_auc=auc, ad01_files=len(rows))
+    if (root / "sww01" / SWW_TRUTH).is_file():
+        from tinyperf.reference_models.sww import evaluate as sww_evaluate
+
+        result = sww_evaluate.evaluate_truth(registry.resolve_model_file("sww01", download=False),
+                                             root / "sww01" / SWW_TRUTH)
+        total = result.total
+        scores.update(sww01=(total.tp, total.fn, total.fp),
+                      sww01_wakewords=sum(len(s.windows) for s in result.streams))
     return DemoScores(**scores)  # type: ignore[arg-type]
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import scipy.io.wavfile
 from tinyperf.formats.errors import DatasetError
+from tinyperf.formats.progress import progress
 from tinyperf.reference_models import bins
 from tinyperf.reference_models.features import ad as ad_features
 from tinyperf.reference_models.features import kws as kws_features
@@ -155,7 +156,9 @@ def prepare_kws01(
     report = PrepareReport("kws01", out)
     rows = []
     cached: tuple[Path, np.ndarray] | None = None  # silence pieces reuse one long recording
+    bar = progress(len(examples), desc="data prepare kws01", unit="files")
     for i, (label, wav, start) in enumerate(examples):
+        bar.update()
         if cached is None or cached[0] != wav:
             cached = (wav, read_wav(wav))
         pcm = cached[1][start : start + kws_features.CLIP_SAMPLES]
@@ -166,6 +169,7 @@ def prepare_kws01(
         name = kws_bin_name(i, label)
         bins.write_bin(out / name, "kws01", q)
         rows.append((name, label))
+    bar.close()
     bins.write_y_labels(out / "y_labels.csv", "kws01", rows)
     report.files = [r[0] for r in rows]
     report.class_counts = dict(sorted(Counter(r[1] for r in rows).items()))
@@ -208,7 +212,9 @@ def prepare_ad01(
     out.mkdir(parents=True, exist_ok=True)
     report = PrepareReport("ad01", out)
     rows = []
+    bar = progress(len(entries), desc="data prepare ad01", unit="files")
     for label, _mid, _idx, wav in entries:
+        bar.update()
         pcm = read_wav(wav)
         features = ad_features.ad_features(ad_features.int16_to_float(pcm))
         if features.shape[0] != ad_features.NUM_FRAMES:
@@ -220,6 +226,7 @@ def prepare_ad01(
         name = ad_bin_name(wav.name)
         bins.write_bin(out / name, "ad01", features)
         rows.append((name, label))
+    bar.close()
     bins.write_y_labels(out / "y_labels.csv", "ad01", rows)
     report.files = [r[0] for r in rows]
     report.class_counts = dict(sorted(Counter(r[1] for r in rows).items()))

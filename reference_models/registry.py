@@ -53,6 +53,20 @@ class DutResultsSpec:
 
 
 @dataclass(frozen=True)
+class DataFile:
+    """A data file shipped next to a model (sww01's stream WAVs and truth files): found and
+    verified like the model file itself."""
+
+    model_id: str
+    benchmark: str
+    file: str
+    path: str
+    url: str
+    size: int
+    sha256: str
+
+
+@dataclass(frozen=True)
 class ModelSpec:
     """One registry entry. ``benchmark`` is the DUT model id and the reference sub-folder."""
 
@@ -74,6 +88,8 @@ class ModelSpec:
     stride_bytes: int | None = None
     companion_of: str | None = None
     dut_results: DutResultsSpec | None = None
+    md5: str | None = None
+    data_files: tuple[DataFile, ...] = ()
 
     @property
     def dut_input_bytes(self) -> int:
@@ -83,7 +99,7 @@ class ModelSpec:
 
 # -- loading and validation -------------------------------------------------------------------
 
-_METRICS = ("top1", "auc")
+_METRICS = ("top1", "auc", "detections")
 _DTYPES = ("int8", "uint8", "float32", "int16")
 _RESULT_KINDS = ("kws_softmax", "ad_mse")
 _ROUNDINGS = ("truncate", "printf")
@@ -129,6 +145,31 @@ def _dut_results(raw: Any, where: str) -> DutResultsSpec | None:
     return DutResultsSpec(kind, rounding, _need(raw, "results_decimals", int, where))
 
 
+def _hex(value: str, digits: int, key: str, where: str) -> str:
+    value = value.lower()
+    if len(value) != digits or any(c not in "0123456789abcdef" for c in value):
+        raise ModelError(f"{where}: key '{key}' is not {digits} hex digits")
+    return value
+
+
+def _data_files(raw: Any, model_id: str, benchmark: str, base_url: str,
+                where: str) -> tuple[DataFile, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, dict):
+        raise ModelError(f"{where}: must be a mapping of file name to path/size/sha256")
+    out = []
+    for name, entry in raw.items():
+        at = f"{where}.{name}"
+        if not isinstance(entry, dict):
+            raise ModelError(f"{at}: must be a mapping")
+        path = _need(entry, "path", str, at)
+        out.append(DataFile(model_id, benchmark, str(name), path, base_url + path,
+                            _need(entry, "size", int, at),
+                            _hex(_need(entry, "sha256", str, at), 64, "sha256", at)))
+    return tuple(out)
+
+
 def _entry(model_id: str, raw: Any, base_url: str, source: str) -> ModelSpec:
     where = f"{source}: models.{model_id}"
     if not isinstance(raw, dict):
@@ -140,9 +181,11 @@ def _entry(model_id: str, raw: Any, base_url: str, source: str) -> ModelSpec:
     if metric not in _METRICS:
         raise ModelError(f"{where}: key 'metric' must be one of {_METRICS}, not {metric!r}")
     path = _need(raw, "path", str, where)
+    md5 = _hex(_need(raw, "md5", str, where), 32, "md5", where) if "md5" in raw else None
+    benchmark = _need(raw, "benchmark", str, where)
     return ModelSpec(
         model_id=model_id,
-        benchmark=_need(raw, "benchmark", str, where),
+        benchmark=benchmark,
         description=str(raw.get("description", "")),
         file=_need(raw, "file", str, where),
         path=path,
@@ -159,6 +202,9 @@ def _entry(model_id: str, raw: Any, base_url: str, source: str) -> ModelSpec:
         stride_bytes=raw.get("stride_bytes"),
         companion_of=raw.get("companion_of"),
         dut_results=_dut_results(raw.get("dut_results"), f"{where}.dut_results"),
+        md5=md5,
+        data_files=_data_files(raw.get("data_files"), model_id, benchmark, base_url,
+                               f"{where}.data_files"),
     )
 
 
@@ -238,7 +284,7 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def verify_file(spec: ModelSpec, path: Path) -> None:
+def verify_file(spec: ModelSpec | DataFile, path: Path) -> None:
     """Raise ``ModelError`` naming the file and both hashes if ``path`` is not ``spec``'s file."""
     actual = sha256_file(path)
     if actual != spec.sha256:
@@ -298,6 +344,48 @@ def resolve_model_file(
     return download_model(spec, url, cached, timeout_s=timeout_s)
 
 
+def data_file(model_id: str, name: str) -> DataFile:
+    """The registry record of data file ``name`` of ``model_id`` (``ModelError`` listing the
+    known names otherwise)."""
+    spec = get_model(model_id)
+    for entry in spec.data_files:
+        if entry.file == name:
+            return entry
+    known = ", ".join(e.file for e in spec.data_files) or "none"
+    raise ModelError(f"model {model_id} has no data file {name!r}; known: {known}")
+
+
+def resolve_data_file(
+    model_id: str,
+    name: str,
+    *,
+    reference_dir: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+    download: bool = True,
+    timeout_s: float = DOWNLOAD_TIMEOUT_S,
+) -> Path:
+    """Find (or fetch) a verified data file of ``model_id`` (e.g. sww01's
+    ``short_wav_easy10s.wav``): same order and checks as :func:`resolve_model_file`."""
+    entry = data_file(model_id, name)
+    ref = reference_dir if reference_dir is not None else os.environ.get(ENV_REFERENCE_DIR)
+    if ref:
+        candidate = Path(ref).expanduser() / entry.benchmark / entry.file
+        if candidate.is_file():
+            verify_file(entry, candidate)
+            return candidate
+    cache = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    cached = cache / entry.benchmark / entry.file
+    if cached.is_file():
+        verify_file(entry, cached)
+        return cached
+    if not download:
+        raise ModelError(
+            f"data file {entry.file} of {model_id} not found (reference dir: {ref or 'unset'}, "
+            f"cache: {cache}) and download is disabled"
+        )
+    return download_model(entry, entry.url, cached, timeout_s=timeout_s)
+
+
 def _explicit(spec: ModelSpec, path: Path, verify: bool) -> Path:
     if not path.is_file():
         raise ModelError(f"{path}: model file not found")
@@ -313,7 +401,7 @@ def _explicit(spec: ModelSpec, path: Path, verify: bool) -> Path:
     return path
 
 
-def download_model(spec: ModelSpec, url: str, dest: Path, *, timeout_s: float) -> Path:
+def download_model(spec: ModelSpec | DataFile, url: str, dest: Path, *, timeout_s: float) -> Path:
     """Download ``url`` to ``dest`` atomically: temp file in the same dir, verify, rename."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{spec.file}.", suffix=".part", dir=dest.parent)

@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 from tinyperf.formats.errors import ConfigError, DatasetError
+from tinyperf.formats.progress import progress
 from tinyperf.reference_models import evaluate, prepare, registry
 from tinyperf.reference_models.features import ad as ad_features
 from tinyperf.reference_models.features import kws as kws_features
@@ -215,10 +216,14 @@ def sweep(model_id: str, dataset_path: str | Path, snrs: Sequence[float] = DEFAU
     noises = [make_noise(noise if noise_wav is None else "file", c.pcm.size,
                          np.random.default_rng([seed, i]), noise_wav)
               for i, c in enumerate(clips)]
+    bar = progress(len(snrs) + 1, desc=f"robustness {model_id}", unit="SNR steps")
     rows = [SnrRow(None, len(clips), *scorer.score(clips, [c.pcm for c in clips]))]
+    bar.update()
     for snr in snrs:
         noisy = [mix(c.pcm, n, float(snr)) for c, n in zip(clips, noises)]
         rows.append(SnrRow(float(snr), len(clips), *scorer.score(clips, noisy)))
+        bar.update()
+    bar.close()
     return SweepResult(model_id, str(model_path), noise if noise_wav is None else
                        str(Path(noise).name), seed, rows)
 

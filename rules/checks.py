@@ -12,10 +12,10 @@ from typing import Any
 
 from tinyperf.rules.context import Context, Hit
 from tinyperf.rules.ruleset import Rule
+from tinyperf.submissions.model import is_junk
 
 Kind = Callable[[Context, Rule], Iterable[Hit]]
 KINDS: dict[str, Kind] = {}
-JUNK = (".DS_Store", "Thumbs.db")
 
 
 def kind(name: str) -> Callable[[Kind], Kind]:
@@ -129,6 +129,10 @@ def unknown_mode_folders(ctx: Context, rule: Rule) -> Iterable[Hit]:
         for name in bench.other_dirs:
             hint = f" (did you mean {hints[name]}/?)" if name in hints else ""
             yield Hit(f"{bench.rel}/{name}", {"name": name, "hint": hint}, key=key)
+        if bench.nested:  # checked here with rows of its own; the official checker skips it
+            yield Hit(bench.rel, {"name": bench.label, "hint": " (a nested sub-model folder: "
+                                  "checked here as a result of its own)"}, key=key,
+                      severity=rule.params.get("nested_severity"))
 
 
 @kind("requires_benchmark")
@@ -230,23 +234,37 @@ def json_field_matches_folder(ctx: Context, rule: Rule) -> Iterable[Hit]:
 # -- hygiene --------------------------------------------------------------------------------
 
 
+def _flagged(flag: str, e: Any, name: str, limit: int) -> bool:
+    """Whether walked entry ``e`` (named ``name``) has hygiene ``flag``."""
+    if flag == "symlink_file":
+        return e.kind == "symlink" and not e.link_to_dir
+    if flag == "symlink_dir":
+        return e.kind == "symlink" and e.link_to_dir
+    if flag == "oversize":
+        return e.kind == "file" and e.size > limit
+    if flag == "pycache":
+        return e.kind == "dir" and name.endswith("__pycache__")
+    if flag == "hidden":
+        return name.startswith(".")
+    if flag == "space":
+        return " " in name
+    if flag == "junk":
+        return is_junk(name)
+    if flag == "bad_name":
+        return not name.isascii() and name != name.encode(
+            "utf-8", "surrogateescape").decode("utf-8", "replace")
+    return False
+
+
+_ENTRY_FLAGS = ("symlink_file", "symlink_dir", "oversize", "pycache", "hidden", "space",
+                "junk", "bad_name")
+
+
 def _flags(ctx: Context, flag: str) -> Iterable[tuple[str, str]]:
     """(rel, detail) of entries with ``flag``; walk problems carry their own flags."""
     limit = ctx.settings["max_file_bytes"]
-    for e in ctx.tree.entries:
-        name = e.name
-        checks = {
-            "symlink_file": e.kind == "symlink" and not e.link_to_dir,
-            "symlink_dir": e.kind == "symlink" and e.link_to_dir,
-            "oversize": e.kind == "file" and e.size > limit,
-            "pycache": e.kind == "dir" and name.endswith("__pycache__"),
-            "hidden": name.startswith("."),
-            "space": " " in name,
-            "junk": name.startswith(("._", "~$")) or name in JUNK,
-            "bad_name": name != name.encode("utf-8", "surrogateescape").decode("utf-8",
-                                                                               "replace"),
-        }
-        if checks.get(flag):
+    for e in ctx.tree.entries if flag in _ENTRY_FLAGS else ():
+        if _flagged(flag, e, e.rel.rsplit("/", 1)[-1], limit):
             detail = f"{e.link_target}" + (" (points outside the tree)" if e.link_escapes
                                            else "") if e.kind == "symlink" else \
                 f"{e.size} bytes, over {limit}" if flag == "oversize" else ""
@@ -273,7 +291,8 @@ def hygiene_flag(ctx: Context, rule: Rule) -> Iterable[Hit]:
 
 
 def _register_results() -> None:
-    from tinyperf.rules import checks_results, checks_sww  # noqa: F401  (registers the result kinds)
+    # imported for their effect: they register the result kinds
+    from tinyperf.rules import checks_results, checks_sww  # noqa: F401
 
 
 _register_results()

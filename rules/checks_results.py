@@ -27,6 +27,9 @@ def _figure(ctx: Context, bench: Any, name: str) -> Figure | None:
     figs = ctx.figures.get(bench.rel, BenchFigures())
     if name == "target_metric":
         return figs.target_metric(_metric(ctx, bench.name))
+    if name == "other_metric":  # the printed figure without a target (e.g. kws AUC)
+        metric = _metric(ctx, bench.name)
+        return figs.top1 if metric == "auc" else figs.auc if metric == "top1" else None
     return getattr(figs, name)
 
 
@@ -99,7 +102,7 @@ def figure_hits(fig: Figure, rel: str, key: Any, rule: Rule) -> Iterable[Hit]:
         return
     ev = f"source: {fig.source or 'none'}; tolerance ±{fig.tolerance:.6g}"
     if fig.unverifiable:
-        if fig.claimed is not None:
+        if fig.claimed is not None and rule.params.get("report_unverifiable", True):
             yield Hit(rel, {"detail": f"claim not verifiable: {fig.name} "
                                       f"{fig.claimed} ({fig.unverifiable})"},
                       key=key, severity=rule.params.get("unverifiable_severity", "warning"))
@@ -123,7 +126,7 @@ def label_set_equal(ctx: Context, rule: Rule) -> Iterable[Hit]:
             continue
         if scored.label_file is None:
             yield Hit(run.rel, {"detail": "scored file set not verifiable: no reference "
-                                          "labels (set --reference-dir)"}, key=key,
+                                          f"labels ({scored.labels_hint})"}, key=key,
                       severity=rule.params.get("unverifiable_severity"))
             continue
         parts = []
@@ -158,6 +161,22 @@ def _windows(ctx: Context, bench: Any, mode: str) -> tuple[list[dict[str, Any]],
                run.claims.energy_windows) if run.claims else []
     return [{"seconds": w.get("runtime_s", w.get("duration_s")),
              "iterations": w.get("iterations")} for w in claimed], "results.txt (claimed)"
+
+
+@kind("windows_listed")
+def windows_listed(ctx: Context, rule: Rule) -> Iterable[Hit]:
+    """A results.txt that states a median but none of the windows it is the median of."""
+    mode = rule.params["mode"]
+    for bench, run, key in ctx.modes(rule, mode):
+        c = run.claims
+        if c is None or ctx.canonical(bench.name) == "sww":
+            continue
+        median, windows = (c.median_throughput, c.perf_windows) if mode == "performance" \
+            else (c.median_energy, c.energy_windows)
+        if median is not None and not windows:
+            _w, where = _windows(ctx, bench, mode)
+            yield Hit(f"{run.rel}/results.txt", {"mode": mode, "where": where if _w else
+                                                 "nowhere: no raw data"}, key=key)
 
 
 @kind("window_count")
@@ -234,7 +253,7 @@ def energy_events_bracket(ctx: Context, rule: Rule) -> Iterable[Hit]:
 def results_match_log(ctx: Context, rule: Rule) -> Iterable[Hit]:
     for mode in ("performance", "energy", "accuracy"):
         for _bench, run, key in ctx.modes(rule, mode):
-            if run.claims is None or run.log_text is None:
+            if run.claims is None or (run.log_text is None and run.eembc_log is None):
                 continue
             detail = _log_mismatch(run)
             if detail:
@@ -250,7 +269,7 @@ def _log_mismatch(run: Any) -> str | None:
                     f"{len(timed)} timed infer commands (a different run?)")
         return None
     for line in expected_lines(run.claims):
-        if not any(line in logged for logged in run.log_text.splitlines()):
+        if "\n" in line or line not in run.log_text:  # one line: a substring of the log
             return f"results.txt line not in log.txt (a different run?): {line!r}"
     return None
 

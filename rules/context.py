@@ -78,7 +78,8 @@ class Context:
                     if ("benchmarks" in scope and name not in scope["benchmarks"]) or \
                             name in scope.get("skip_benchmarks", []):
                         continue
-                    yield sub, system, bench, (sub.division, sub.name, system.name, bench.name)
+                    yield sub, system, bench, (sub.division, sub.name, system.name,
+                                               bench.label)
 
     def modes(self, rule: Rule, mode: str) -> Iterator[tuple[Benchmark, ModeRun, Key]]:
         """The ``mode`` folder of every in-scope benchmark that has one."""

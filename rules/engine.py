@@ -48,6 +48,10 @@ class ResultRow:
     extra: dict[str, str] = field(default_factory=dict)  # sww: FalsePositives, ... (CSV)
 
 
+#: Rule ids whose findings mean part of the tree could not be checked at all (exit 3).
+COULD_NOT_CHECK = ("TINY-CHECK-001",)
+
+
 @dataclass
 class Report:
     label: str
@@ -55,14 +59,25 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     rows: list[ResultRow] = field(default_factory=list)
     systems: dict[str, dict[str, Any]] = field(default_factory=dict)  # key -> systems JSON
+    round: str = ""  # the round the tree names (v0.7), when it differs from ``version``
+    rules_note: str = ""  # why another round's rule set was used
+    error: str | None = None  # the round could not be checked at all (why)
 
     @property
     def ok(self) -> bool:
-        return all(r.valid for r in self.rows) and not any(
+        return self.error is None and all(r.valid for r in self.rows) and not any(
             f.severity == "error" and not f.waived for f in self.findings)
 
+    @property
+    def incomplete(self) -> bool:
+        """Part (or all) of the tree could not be checked: not a verdict on it."""
+        return self.error is not None or any(
+            f.rule_id in COULD_NOT_CHECK and not f.waived for f in self.findings)
+
     def as_dict(self) -> dict[str, Any]:
-        return {"label": self.label, "version": self.version, "ok": self.ok,
+        return {"label": self.label, "version": self.version, "round": self.round or
+                self.version, "rules_note": self.rules_note, "ok": self.ok,
+                "incomplete": self.incomplete, "error": self.error,
                 "findings": [asdict(f) for f in self.findings],
                 "results": [asdict(r) for r in self.rows]}
 
@@ -83,41 +98,62 @@ def reference_labels(ruleset: RuleSet, ref_dir: Path | None) -> dict[str, dict[s
     return out
 
 
+def labels_hint(setting: dict[str, Any], ref_dir: Path | None) -> str:
+    """Why a benchmark has no reference labels: no folder given, or which file is absent."""
+    if ref_dir is None:
+        return "set --reference-dir"
+    files = ", ".join(f"{setting.get('model', '?')}/{n}" for n in setting.get("label_files", []))
+    return (f"{setting.get('model', 'this benchmark')} has no label file in the reference "
+            f"folder (looked for {files or 'none configured'})")
+
+
 def recompute_tree(tree: Tree, ctx_settings: dict[str, Any],
-                   labels: dict[str, dict[str, dict[str, int]]]) -> dict[str, BenchFigures]:
+                   labels: dict[str, dict[str, dict[str, int]]],
+                   ref_dir: Path | None = None) -> dict[str, BenchFigures]:
     figures: dict[str, BenchFigures] = {}
     aliases = ctx_settings.get("aliases") or {}
     for _sub, _sys, bench in tree.benchmarks():
-        setting = ctx_settings["benchmarks"].get(aliases.get(bench.name, bench.name)) or {}
-        figs = BenchFigures()
-        if setting.get("metric") == "fps_fns":  # sww: one stream, its own figures
-            if (run := bench.modes.get("energy")) is not None:
-                figs.energy = recompute.energy(run, None)
-            figs.sww = sww.recompute(bench, figs.energy)
-            figures[bench.rel] = figs
-            continue
-        if (run := bench.modes.get("performance")) is not None:
-            figs.throughput = recompute.performance(run)
-            figs.json_errors = recompute.json_errors(run)
-        if (run := bench.modes.get("accuracy")) is not None and setting.get("metric") in (
-                "top1", "auc"):
-            figs.top1, figs.auc, figs.scored = recompute.accuracy(
-                run, setting["metric"], labels.get(setting.get("model", ""), {}),
-                bool(setting.get("windowed")))
-        if (run := bench.modes.get("energy")) is not None:
-            tput = figs.throughput.recomputed if figs.throughput else None
-            figs.energy = recompute.energy(run, tput)
-            if run.runner == "eembc" and run.claims and run.claims.median_throughput:
-                figs.energy_throughput = recompute.energy_mode_throughput(run, figs.energy)
-        figures[bench.rel] = figs
+        try:
+            figures[bench.rel] = _recompute_bench(bench, ctx_settings, aliases, labels, ref_dir)
+        except Exception as exc:  # one damaged folder must not stop the tree
+            figures[bench.rel] = BenchFigures()
+            tree.problems.append(("check_failed", bench.rel, f"recomputing its figures "
+                                  f"failed ({type(exc).__name__}: {str(exc)[:200]})"))
     return figures
+
+
+def _recompute_bench(bench: Any, ctx_settings: dict[str, Any], aliases: dict[str, str],
+                     labels: dict[str, dict[str, dict[str, int]]],
+                     ref_dir: Path | None) -> BenchFigures:
+    """Recomputed figures of one benchmark folder."""
+    setting = ctx_settings["benchmarks"].get(aliases.get(bench.name, bench.name)) or {}
+    figs = BenchFigures()
+    if setting.get("metric") == "fps_fns":  # sww: one stream, its own figures
+        if (run := bench.modes.get("energy")) is not None:
+            figs.energy = recompute.energy(run, None)
+        figs.sww = sww.recompute(bench, figs.energy)
+        return figs
+    if (run := bench.modes.get("performance")) is not None:
+        figs.throughput = recompute.performance(run)
+        figs.json_errors = recompute.json_errors(run)
+    if (run := bench.modes.get("accuracy")) is not None and setting.get("metric") in (
+            "top1", "auc"):
+        figs.top1, figs.auc, figs.scored = recompute.accuracy(
+            run, setting["metric"], labels.get(setting.get("model", ""), {}),
+            bool(setting.get("windowed")), labels_hint(setting, ref_dir))
+    if (run := bench.modes.get("energy")) is not None:
+        tput = figs.throughput.recomputed if figs.throughput else None
+        figs.energy = recompute.energy(run, tput)
+        if run.runner == "eembc" and run.claims and run.claims.median_throughput:
+            figs.energy_throughput = recompute.energy_mode_throughput(run, figs.energy)
+    return figs
 
 
 def check(tree: Tree, ruleset: RuleSet, ref_dir: Path | None = None,
           waive: Iterable[str] = ()) -> Report:
     """Run every enabled rule of ``ruleset`` on ``tree``."""
     labels = reference_labels(ruleset, ref_dir)
-    figures = recompute_tree(tree, ruleset.settings, labels)
+    figures = recompute_tree(tree, ruleset.settings, labels, ref_dir)
     report = Report(tree.label, ruleset.version)
     waived = set(waive)
     models = check_models(tree, ruleset, ref_dir)
@@ -153,12 +189,31 @@ def check_models(tree: Tree, ruleset: RuleSet, ref_dir: Path | None
                                      cfg.get("max_files", 0))
 
 
+#: Findings of one rule on one path beyond this are counted, not listed (a 12 MB
+#: timestamps file must not give a million findings and a 174 MB report).
+MAX_HITS_PER_PATH = 20
+
+
 def _run(rule: Rule, ctx: Context, waived: set[str]) -> list[Finding]:
     out = []
-    for hit in KINDS[rule.kind](ctx, rule):
-        out.append(Finding(rule.id, hit.severity or rule.severity, shown(hit.path),
-                           shown(fill(rule.message, hit.values)), shown(hit.evidence),
-                           tuple(hit.key), rule.id in waived))
+    per_path: dict[str, int] = {}
+    try:
+        for hit in KINDS[rule.kind](ctx, rule):
+            n = per_path[hit.path] = per_path.get(hit.path, 0) + 1
+            if n > MAX_HITS_PER_PATH:
+                continue
+            out.append(Finding(rule.id, hit.severity or rule.severity, shown(hit.path),
+                               shown(fill(rule.message, hit.values)), shown(hit.evidence),
+                               tuple(hit.key), rule.id in waived))
+    except Exception as exc:  # a rule that fails leaves the other rules checked
+        out.append(Finding("TINY-CHECK-001", "error", "", f"could not check: rule {rule.id} "
+                           f"failed ({type(exc).__name__}: {str(exc)[:200]})"))
+    for path, n in per_path.items():
+        if n > MAX_HITS_PER_PATH:
+            first = next(f for f in out if f.path == shown(path))
+            out.append(Finding(rule.id, first.severity, shown(path),
+                               f"... and {n - MAX_HITS_PER_PATH} more finding(s) of this rule "
+                               "here, not listed", "", first.key, first.waived))
     return out
 
 
@@ -172,7 +227,7 @@ def _rows(tree: Tree, ruleset: RuleSet, figures: dict[str, BenchFigures],
     for sub, system, bench in tree.benchmarks():
         figs = figures.get(bench.rel, BenchFigures())
         setting = ruleset.settings["benchmarks"].get(aliases.get(bench.name, bench.name)) or {}
-        key = (sub.division, sub.name, system.name, bench.name)
+        key = (sub.division, sub.name, system.name, bench.label)
         if figs.sww is not None or setting.get("metric") == "fps_fns":
             rows += _sww_rows(ruleset, figs, key, findings)
             continue
@@ -199,8 +254,9 @@ def _sww_rows(ruleset: RuleSet, figs: BenchFigures, key: Key,
               findings: list[Finding]) -> list[ResultRow]:
     """sww: F1 ("accuracy"), estimated throughput and power (mW) of the folder read."""
     s = figs.sww
+    # errors on the benchmark or on any of its mode folders (keys that extend the row's)
     errors = [f for f in findings if f.severity == "error" and not f.waived
-              and _affects(f.key, key)]
+              and (_affects(f.key, key) or _affects(key, f.key))]
     reason = "; ".join(f"{f.rule_id}: {f.message}" for f in errors[:3])
     if s is None:
         return [ResultRow(*(shown(str(k)) for k in key), "performance", None, None, "inf./sec.",
@@ -211,7 +267,10 @@ def _sww_rows(ruleset: RuleSet, figs: BenchFigures, key: Key,
                             ("energy", s.power, "mW")):
         if mode == "energy" and s.folder != "energy":
             continue
-        mode_errors = [f for f in errors if _affects(f.key, (*key, mode))]
+        # every sww row comes from the one stream folder read: an error anywhere in the
+        # benchmark (e.g. an unreadable energy/results.json) invalidates all of them, as an
+        # error on a mode folder invalidates that folder's row for the other benchmarks
+        mode_errors = errors
         why = "; ".join(f"{f.rule_id}: {f.message}" for f in mode_errors[:3])
         unverifiable = fig.unverifiable if fig.claimed is not None else None
         rows.append(ResultRow(*(shown(str(k)) for k in key), mode, fig.claimed, fig.recomputed,

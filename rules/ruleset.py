@@ -7,6 +7,7 @@ never constructed.
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,13 +51,47 @@ class RuleSet:
         return out
 
 
+def shown_path(path: Path) -> str:
+    """A rule file as messages name it: ``rules/data/v1.3.yaml`` for the packaged ones
+    (never the install path), else the path as given."""
+    try:
+        return f"rules/data/{path.relative_to(DATA_DIR).as_posix()}"
+    except ValueError:
+        return str(path)
+
+
 def read_yaml(path: Path) -> Any:
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise RuleSetError("rule file not found", str(path)) from None
+        raise RuleSetError("rule file not found", shown_path(path)) from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise RuleSetError(f"not loadable as safe YAML: {exc}", str(path)) from exc
+        raise RuleSetError(f"not loadable as safe YAML: {exc}", shown_path(path)) from exc
+
+
+_RE_ROUND = re.compile(r"^v(\d+)\.(\d+)$")
+
+
+def _round_key(version: str) -> tuple[int, int]:
+    m = _RE_ROUND.match(version)
+    if m is None:
+        raise RuleSetError(f"'{version}' is not a round name (vX.Y)", "--round")
+    return int(m.group(1)), int(m.group(2))
+
+
+def resolve_version(version: str) -> tuple[str, str]:
+    """The rule set that checks round ``version``: its own, else the nearest later one
+    (v0.5 and v0.7 had no rule file and no official checker config), else the latest.
+    Returns ``(rule set version, why)``; ``why`` is empty when the round has its own."""
+    if version in VERSIONS:
+        return version, ""
+    key = _round_key(version)
+    later = [v for v in VERSIONS if _round_key(v) > key]
+    if later:
+        return later[0], (f"no {version} rule file exists (nor an official checker config): "
+                          f"checked with the nearest later rule set, {later[0]}")
+    return VERSIONS[-1], (f"{version} is newer than every rule file: checked with the "
+                          f"latest rule set, {VERSIONS[-1]}")
 
 
 def load_ruleset(version: str = DEFAULT_VERSION, data_dir: Path = DATA_DIR) -> RuleSet:
@@ -69,10 +104,10 @@ def load_ruleset(version: str = DEFAULT_VERSION, data_dir: Path = DATA_DIR) -> R
     while name:
         path = data_dir / (name if name.endswith(".yaml") else f"{name}.yaml")
         if path in seen:
-            raise RuleSetError("'extends' loops back to this file", str(path))
+            raise RuleSetError("'extends' loops back to this file", shown_path(path))
         seen.add(path)
         doc = read_yaml(path)
-        validate_document(doc, str(path), set(KINDS))
+        validate_document(doc, shown_path(path), set(KINDS))
         chain.append((path, doc))
         name = doc.get("extends")
     settings: dict[str, Any] = {}
@@ -85,12 +120,13 @@ def load_ruleset(version: str = DEFAULT_VERSION, data_dir: Path = DATA_DIR) -> R
                                     source=path.name)
         for rid, ov in (doc.get("overrides") or {}).items():
             if rid not in rules:
-                raise RuleSetError("override of an unknown rule", str(path), rid)
+                raise RuleSetError("override of an unknown rule", shown_path(path), rid)
             rules[rid] = _apply(rules[rid], ov)
         for div, section in (doc.get("divisions") or {}).items():
             for rid, ov in (section.get("overrides") or {}).items():
                 if rid not in rules:
-                    raise RuleSetError("division override of an unknown rule", str(path), rid)
+                    raise RuleSetError("division override of an unknown rule", shown_path(path),
+                                       rid)
                 divisions.setdefault(div, {}).setdefault(rid, {}).update(ov)
     return RuleSet(version, sorted(rules.values(), key=lambda r: r.id), settings, divisions)
 

@@ -82,6 +82,7 @@ class Claims:
     runner_errors: list[str] = field(default_factory=list)
     official: dict[str, str | None] = field(default_factory=dict)
     duplicated_lines: list[str] = field(default_factory=list)
+    repeated_windows: int = 0  # identical window blocks printed again (EEMBC)
     stamp: str | None = None
     sww: SwwClaims = field(default_factory=SwwClaims)
 
@@ -128,7 +129,8 @@ def _from_eembc(r: eembc.EembcResults) -> Claims:
     for w in r.perf_windows:
         c.perf_windows.append({**w, "met": w["window"] not in r.runtime_errors})
     c.energy_windows = [dict(w) for w in r.energy_windows]
-    c.runner_errors = [f"window {k}: {eembc.RUNTIME_ERROR}" for k in r.runtime_errors]
+    c.runner_errors = [f"window {k}: {eembc.RUNTIME_ERROR}" for k in sorted(set(r.runtime_errors))]
+    c.repeated_windows = r.repeated_windows
     return c
 
 
@@ -188,7 +190,7 @@ _RE_LOG_WINDOW = re.compile(r"^\d{4}\.\d{6} ulp-mlperf: Performance results for 
 _RE_LOG_INFS = re.compile(r"^\d{4}\.\d{6} ulp-mlperf:   # Inferences :\s+(\d+)$")
 _RE_LOG_RUNTIME = re.compile(r"^\d{4}\.\d{6} ulp-mlperf:   Runtime      :\s+([0-9.]+) sec\.$")
 # Device profile retrieved: ULPMark for tinyML Firmware V0.0.1
-_RE_IDENT = re.compile(r"^Device (name|profile|model) retrieved: (.*)$")
+_RE_IDENT = re.compile(r"Device (name|profile|model) retrieved: ([^\n]*)")
 
 
 def mlc_log_windows(text: str) -> list[dict[str, Any]]:
@@ -208,7 +210,8 @@ def mlc_log_windows(text: str) -> list[dict[str, Any]]:
 def mlc_identity(text: str) -> dict[str, str]:
     """Firmware identity lines of an MLCommons log.txt (last one of each kind)."""
     out: dict[str, str] = {}
-    for raw in text.splitlines():
-        if m := _RE_IDENT.match(raw.strip()):
+    for m in _RE_IDENT.finditer(text):  # a literal-prefix scan, not a loop over lines
+        start = text.rfind("\n", 0, m.start()) + 1
+        if not text[start:m.start()].strip():  # the line starts with it
             out[m.group(1)] = m.group(2).strip()
     return out

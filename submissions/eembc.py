@@ -7,22 +7,19 @@ Owns: log.txt lines ``{SSSSS.mmm} {source}: {message}``, results.txt of the runn
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import json
+import math
 import re
 import struct
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
-from tinyperf.formats.protocol import Kind, parse_line, strip_dut_prefix
 
 # 00011.469 dut: m-lap-us-28408553
 _RE_LOG = re.compile(r"^(\d{5,}\.\d{3}) ([A-Za-z_-]+): ?(.*)$")
-# 00011.219 parser: m-bm-cfg-name[ulp-mlperf]-key[iterInfer]-val[200]
-_RE_CFG = re.compile(r"^m-bm-cfg-name\[([^\]]*)\]-key\[([^\]]*)\]-val\[(.*)\]$")
-# parser: Command "dut infer 200 1"  /  Command "io dut infer 800 1"
-_RE_INFER_CMD = re.compile(r'^Command "(?:io )?dut infer (\d+)(?: (\d+))?"$')
-# parser: Command "bload dut "C:\...\tst_000000_Stop_7.bin"" (ad01: ... 0 2560)
-_RE_BLOAD = re.compile(r'^Command "bloadp? (?:dut )?"([^"]*)"(?: (\d+) (\d+))?"$')
 # 00094.431 ulp-mlperf: Performance results for window 2:
 _RE_RES = re.compile(r"^(\d{5,}\.\d{3}) (ulp-mlperf|ulp-ml): (.*)$")
 _RE_WINDOW = re.compile(r"^Performance results for window (\d+):$")
@@ -52,7 +49,6 @@ class Infer:
     offset: int | None = None
     laps: list[tuple[float, int]] = field(default_factory=list)  # (host s, DUT us)
     results: list[tuple[float, ...]] = field(default_factory=list)
-    done: bool = False
 
 
 @dataclass
@@ -65,66 +61,136 @@ class EembcLog:
     infers: list[Infer] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     lines: int = 0
-    unparsed: int = 0
     current: Infer | None = field(default=None, repr=False)  # infer awaiting DUT lines
 
 
 def _basename(path: str) -> str:
-    return re.split(r"[\\/]", path.replace("\\\\", "\\"))[-1]
+    return path.replace("\\", "/").rsplit("/", 1)[-1]
 
 
-def parse_log(text: str) -> EembcLog:
-    """Parse an EEMBC log.txt. Garbage lines are counted, never fatal."""
+# The log is read by literal-prefix scans (each a C-speed search through a chunk, ~0.5 GB/s),
+# never by a Python loop over its lines: an accuracy log holds ~18 lines per input, and a
+# round ~550,000 lines. Parser commands split the log into intervals; every DUT result and
+# lap belongs to the last command before it. Lines end at "\n" only: the runner logs DUT
+# lines with bare CRs and a command echo before the DUT's output
+# ("12345.678 dut: \rtimestampm-lap-us-486366686\r", "infer 100 1%m-warmup-start-1"), so a
+# DUT token is found anywhere in its line. A DUT line with no host time (written after a
+# DUT text line without a newline) takes the host time of the nearest timed line above it.
+_RE_CMD = re.compile(r'parser: Command "([^\n]*)')
+_RE_INFER_CMD = re.compile(r'^(?:io )?dut infer (\d+)(?: (\d+))?"')
+_RE_BLOAD = re.compile(r'^bloadp? (?:dut )?"([^"\n]*)"(?: (\d+) \d+)?"')
+_RE_LAP = re.compile(r"m-lap-us-(\d+)")
+_RE_RESULT = re.compile(r"m-results-\[([^\]\n]*)\]")
+_RE_CFG = re.compile(r"parser: m-bm-cfg-name\[[^\]\n]*\]-key\[([^\]\n]*)\]-val\[([^\n]*)\]")
+_RE_PROFILE = re.compile(r"m-profile-\[([^\]\n]*)\]")
+_RE_MODEL = re.compile(r"m-model-\[([^\]\n]*)\]")
+_RE_ERR = re.compile(r"e-\[[^\n]*\]")  # an error only where the DUT's output starts
+_RE_HOST = re.compile(r"(\d{5,}\.\d{3}) ")
+
+
+def parse_log(text: str, laps: bool = True) -> EembcLog:
+    """Parse an EEMBC log.txt held in memory (see :func:`parse_log_chunks`)."""
+    return parse_log_chunks([text], laps)
+
+
+def parse_log_chunks(chunks: Iterable[str], laps: bool = True) -> EembcLog:
+    """Parse an EEMBC log.txt given as text chunks (split anywhere); never fatal.
+
+    Only what the checker needs is kept (config, identity, every ``infer`` with its
+    results and, with ``laps``, its ``m-lap-us`` stamps; error lines), so memory does not
+    grow with the log's length. ``laps=False`` skips the stamps (accuracy logs: two per
+    input, never used for a figure).
+    """
     out = EembcLog()
-    pending: tuple[str, int | None] | None = None
-    for raw in text.splitlines():
-        out.lines += 1
-        m = _RE_LOG.match(raw.strip())
-        if m is None:
-            out.unparsed += 1
-            continue
-        host, source, msg = float(m.group(1)), m.group(2), m.group(3)
-        if source == "parser":
-            pending = _parser_line(out, msg, host, pending)
-        elif source in ("dut", "io"):
-            _dut_line(out, strip_dut_prefix(msg) if source == "io" else msg, host)
+    state = _LogState()
+    rest = ""
+    for chunk in chunks:
+        text = rest + chunk
+        cut = text.rfind("\n") + 1
+        if cut:
+            _scan(out, state, text[:cut], laps)
+        rest = text[cut:]
+    if rest:
+        _scan(out, state, rest + "\n", laps)
+    out.current = state.current
     return out
 
 
-def _parser_line(out: EembcLog, msg: str, host: float,
-                 pending: tuple[str, int | None] | None) -> tuple[str, int | None] | None:
-    if c := _RE_CFG.match(msg):
-        out.config[c.group(2)] = c.group(3)
-    elif b := _RE_BLOAD.match(msg):
-        return (_basename(b.group(1)), int(b.group(2)) if b.group(2) else None)
-    elif i := _RE_INFER_CMD.match(msg):
-        inf = Infer(int(i.group(1)), int(i.group(2) or 0), host)
-        if pending is not None:
-            inf.file, inf.offset = pending
-        out.infers.append(inf)
-        out.current = inf
-    elif msg.startswith('Command "'):
-        out.current = None  # e.g. "dut timestamp": its lap belongs to no window
-    return pending
+@dataclass
+class _LogState:
+    pending: tuple[str, int | None] | None = None
+    current: Infer | None = None
+    host: float = 0.0
 
 
-def _dut_line(out: EembcLog, msg: str, host: float) -> None:
-    parsed = parse_line(msg)
-    current = out.current
-    if parsed.kind is Kind.PROFILE:
-        out.profile = str(parsed.value)
-    elif parsed.kind is Kind.MODEL:
-        out.model = str(parsed.value)
-    elif parsed.kind is Kind.ERROR:
-        out.errors.append(msg)
-    elif current is None:
-        return
-    elif parsed.kind is Kind.LAP_US:
-        current.laps.append((host, int(parsed.value)))  # type: ignore[arg-type]
-    elif parsed.kind is Kind.RESULTS and parsed.value is not None:
-        current.results.append(parsed.value)  # type: ignore[arg-type]
-    elif parsed.kind is Kind.INFER_DONE:
-        current.done = True
+def _host_at(text: str, pos: int, st: _LogState) -> float:
+    """Host seconds of the line holding ``pos`` (else of the nearest timed line above)."""
+    start = text.rfind("\n", 0, pos) + 1
+    while True:
+        m = _RE_HOST.match(text, start)
+        if m is not None:
+            return float(m.group(1))
+        if start == 0:
+            return st.host
+        start = text.rfind("\n", 0, start - 1) + 1
+
+
+def _scan(out: EembcLog, st: _LogState, text: str, with_laps: bool) -> None:
+    out.lines += text.count("\n")  # cheap: a memchr-speed count
+    for m in _RE_CFG.finditer(text):
+        out.config[m.group(1)] = m.group(2)
+    for rx, attr in ((_RE_PROFILE, "profile"), (_RE_MODEL, "model")):
+        found = [m.group(1) for m in rx.finditer(text)]
+        if found:
+            setattr(out, attr, found[-1])
+    out.errors += [m.group(0).rstrip("\r") for m in _RE_ERR.finditer(text)
+                   if m.start() == 0 or not (text[m.start() - 1].isalpha()
+                                             or text[m.start() - 1] == "-")]
+    # commands, in order: the infer each interval belongs to (None after another command)
+    positions: list[int] = []
+    owners: list[Infer | None] = []
+    for m in _RE_CMD.finditer(text):
+        cmd = m.group(1)
+        positions.append(m.start())
+        i = _RE_INFER_CMD.match(cmd) if "infer" in cmd else None
+        if i is not None:
+            # the host time of an accuracy infer is never used: not parsed there
+            inf = Infer(int(i.group(1)), int(i.group(2) or 0),
+                        _host_at(text, m.start(), st) if with_laps else 0.0)
+            if st.pending is not None:
+                inf.file, inf.offset = st.pending
+            out.infers.append(inf)
+            owners.append(inf)
+        else:
+            if cmd.startswith("bload") and (b := _RE_BLOAD.match(cmd)) is not None:
+                st.pending = (_basename(b.group(1)), int(b.group(2)) if b.group(2) else None)
+            owners.append(None)  # e.g. "dut timestamp": its lap belongs to no window
+    before = st.current
+    for m in _RE_RESULT.finditer(text):
+        inf = _owner(positions, owners, before, m.start())
+        if inf is not None:
+            try:
+                inf.results.append(tuple(float(x) for x in m.group(1).split(",")
+                                         if x.strip()))
+            except ValueError:
+                pass  # a damaged results line scores nothing (the set check sees it)
+    if with_laps:
+        for m in _RE_LAP.finditer(text):
+            inf = _owner(positions, owners, before, m.start())
+            if inf is not None:
+                inf.laps.append((_host_at(text, m.start(), st), int(m.group(1))))
+    if owners:
+        st.current = owners[-1]
+    last = text.rfind("\n", 0, len(text) - 1) + 1
+    while last > 0 and _RE_HOST.match(text, last) is None:
+        last = text.rfind("\n", 0, last - 1) + 1
+    st.host = _host_at(text, last, st)
+
+
+def _owner(positions: list[int], owners: list[Infer | None], before: Infer | None,
+           pos: int) -> Infer | None:
+    k = bisect.bisect_right(positions, pos) - 1
+    return owners[k] if k >= 0 else before
 
 
 @dataclass
@@ -139,21 +205,43 @@ class EembcResults:
     auc: float | None = None
     runtime_errors: list[int] = field(default_factory=list)  # windows with the e-[...] line
     code: str | None = None
+    repeated_windows: int = 0  # identical window blocks printed again (dropped)
 
 
 def parse_results(text: str) -> EembcResults:
-    """Parse an EEMBC results.txt into its claims; unknown lines are ignored."""
+    """Parse an EEMBC results.txt into its claims; unknown lines are ignored.
+
+    Some runners print every line (or every window block) more than once: a line equal to
+    the one before it is read once, and a window block equal to an earlier block of the
+    same window number is dropped (the copies are a cosmetic finding, not extra windows).
+    """
     out = EembcResults()
-    for raw in text.splitlines():
-        m = _RE_RES.match(raw.strip())
+    previous = None
+    for raw in text.split("\n"):
+        line = raw.strip()
+        if not line or line == previous:
+            continue
+        previous = line
+        m = _RE_RES.match(line.replace("\r", ""))
         if m is None:
             continue
         out.code = out.code or m.group(2)
         _results_line(out, m.group(3))
+    out.repeated_windows = _drop_repeats(out.perf_windows) + _drop_repeats(out.energy_windows)
     return out
 
 
-def _results_line(out: EembcResults, msg: str) -> None:  # noqa: C901 - a flat line table
+def _drop_repeats(windows: list[dict[str, float]]) -> int:
+    kept: list[dict[str, float]] = []
+    for w in windows:
+        if w not in kept:
+            kept.append(w)
+    dropped = len(windows) - len(kept)
+    windows[:] = kept
+    return dropped
+
+
+def _results_line(out: EembcResults, msg: str) -> None:
     pw = out.perf_windows[-1] if out.perf_windows else None
     ew = out.energy_windows[-1] if out.energy_windows else None
     if w := _RE_WINDOW.match(msg):
@@ -188,9 +276,16 @@ def _results_line(out: EembcResults, msg: str) -> None:  # noqa: C901 - a flat l
 def parse_timestamps(text: str) -> list[float]:
     """``trace1-timestamps.json``: a JSON array of seconds from trace start."""
     data = json.loads(text)
-    if not isinstance(data, list) or not all(isinstance(x, (int, float)) for x in data):
+    if not isinstance(data, list) or not all(
+            isinstance(x, (int, float)) and not isinstance(x, bool) for x in data):
         raise ValueError("expected a JSON array of numbers")
-    return [float(x) for x in data]
+    out = [float(x) for x in data]
+    bad = next((i for i, x in enumerate(out) if not math.isfinite(x) or x < 0), None)
+    if bad is not None:
+        raise ValueError(f"timestamp {bad} is {data[bad]!r}: seconds must be finite and >= 0")
+    if any(b < a for a, b in itertools.pairwise(out)):
+        raise ValueError("timestamps decrease: not one trace's GPIO edges in order")
+    return out
 
 
 ENERGY_MAGIC = 0xF1
@@ -212,7 +307,7 @@ def parse_energy_bin(data: bytes) -> tuple[float, np.ndarray]:
 
 def is_eembc_log(text: str) -> bool:
     """True when the first non-empty lines look like the EEMBC runner's log."""
-    for raw in text.splitlines()[:5]:
+    for raw in text[:4096].split("\n")[:5]:
         if raw.strip():
             return _RE_LOG.match(raw.strip()) is not None
     return False

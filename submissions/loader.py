@@ -19,7 +19,16 @@ from pathlib import Path
 from tinyperf.formats import mlc
 from tinyperf.submissions import claims as claims_mod
 from tinyperf.submissions import eembc, safeio
-from tinyperf.submissions.model import MODES, Benchmark, Entry, ModeRun, Submitter, System, Tree
+from tinyperf.submissions.model import (
+    MODES,
+    Benchmark,
+    Entry,
+    ModeRun,
+    Submitter,
+    System,
+    Tree,
+    is_junk,
+)
 
 MAX_DEPTH = 24
 MAX_ENTRIES = 500_000
@@ -44,6 +53,10 @@ def open_tree(path: Path) -> Iterator[Tree]:
             tree = load(inner, label=path.name)
             tree.version_hint = detect_version(inner) or detect_version(path)
             tree.problems += [("archive_rejected", name, why) for name, why in ext.rejected]
+            tree.problems += [("check_failed", name, f"archive member {name}: {why}")
+                              for name, why in ext.unreadable]
+            if ext.failed:
+                tree.problems.append(("check_failed", path.name, ext.failed))
             yield tree
         return
     yield load(path)
@@ -152,18 +165,31 @@ def _submitter(base: Path, div: str, sub: Entry, children: dict[str, list[Entry]
             system.json = safeio.load_json(text) if text is not None else \
                 safeio.JsonDoc(error="too large to read")
         for bench in _dirs(children, sysdir.rel):
-            system.benchmarks[bench.name] = _benchmark(base, bench, children)
+            parent = _benchmark(base, bench, children)
+            nested = [_benchmark(base, d, children, parent.name)
+                      for d in _dirs(children, bench.rel) if d.name in parent.submodels]
+            if parent.modes or parent.other_dirs or not nested:
+                system.benchmarks[parent.label] = parent
+            for sub_model in nested:
+                system.benchmarks[sub_model.label] = sub_model
         out.systems[sysdir.name] = system
     return out
 
 
-def _benchmark(base: Path, bench: Entry, children: dict[str, list[Entry]]) -> Benchmark:
-    out = Benchmark(bench.name, bench.rel)
+def _benchmark(base: Path, bench: Entry, children: dict[str, list[Entry]],
+               parent: str | None = None) -> Benchmark:
+    """A benchmark folder; ``parent`` set: a sub-model folder nested in benchmark
+    ``parent`` (``ad/AD08``), read as a benchmark of its own with its own rows."""
+    out = Benchmark(parent or bench.name, bench.rel,
+                    label=f"{parent}/{bench.name}" if parent else "")
     for e in children.get(bench.rel, []):
         if e.name == "EEMBC_RUNNER" and e.kind in ("file", "dir"):
             out.marker = True
         elif e.kind == "dir" and e.name in MODES:
             out.modes[e.name] = _mode(base, e, children)
+        elif e.kind == "dir" and parent is None and any(
+                d.kind == "dir" and d.name in MODES for d in children.get(e.rel, [])):
+            out.submodels.append(e.name)  # results/<system>/ad/AD08/performance
         elif e.kind == "dir":
             out.other_dirs.append(e.name)
     return out
@@ -179,7 +205,7 @@ def _text(path: Path, size: int) -> str | None:
 def _mode(base: Path, folder: Entry, children: dict[str, list[Entry]]) -> ModeRun:
     run = ModeRun(folder.name, folder.rel)
     for e in children.get(folder.rel, []):
-        if e.kind == "file":
+        if e.kind == "file" and not is_junk(e.name):  # junk: the hygiene rule's, not data
             run.files[e.name] = e.size
     for name, size in run.files.items():
         if size > safeio.READ_CAP:
@@ -189,13 +215,17 @@ def _mode(base: Path, folder: Entry, children: dict[str, list[Entry]]) -> ModeRu
         if reader is not None:
             try:
                 reader(run, base / folder.rel / name)
-            except (OSError, ValueError) as exc:
-                run.unreadable[name] = str(exc)
+            except (OSError, ValueError, ArithmeticError, TypeError, RecursionError,
+                    MemoryError) as exc:
+                # damaged raw data is one finding on that file, never a traceback
+                run.unreadable[name] = f"{type(exc).__name__}: {str(exc)[:200]}"
+    _mlc_log_fallbacks(run)
     return run
 
 
-def _garbage(run: ModeRun, name: str, tf: safeio.TextFile) -> None:
-    if tf.nul_bytes or tf.replaced > max(8, len(tf.text) // 1000):
+def _garbage(run: ModeRun, name: str, tf: safeio.TextFile | safeio.DecodeCounts) -> None:
+    chars = tf.chars if isinstance(tf, safeio.DecodeCounts) else len(tf.text)
+    if tf.nul_bytes or tf.replaced > max(8, chars // 1000):
         run.unreadable[name] = (f"binary garbage: {tf.nul_bytes} NUL bytes, {tf.replaced} "
                                 "undecodable bytes")
 
@@ -207,17 +237,33 @@ def _read_results_txt(run: ModeRun, path: Path) -> None:
 
 
 def _read_log(run: ModeRun, path: Path) -> None:
+    head = safeio.decode(*safeio.read_bytes(path, cap=safeio.HEAD_BYTES)).text
+    if eembc.is_eembc_log(head):
+        # streamed: an EEMBC accuracy log has ~18 lines per input; only events are kept
+        counts = safeio.DecodeCounts()
+        run.eembc_log = eembc.parse_log_chunks(safeio.text_chunks(path, counts),
+                                               laps=run.name != "accuracy")
+        _garbage(run, "log.txt", counts)
+        run.identity = {k: v for k, v in (("profile", run.eembc_log.profile),
+                                          ("model", run.eembc_log.model)) if v}
+        return
     tf = safeio.decode(*safeio.read_bytes(path))
     _garbage(run, "log.txt", tf)
     run.log_text = tf.text
-    if eembc.is_eembc_log(tf.text):
-        run.eembc_log = eembc.parse_log(tf.text)
-        run.identity = {k: v for k, v in (("profile", run.eembc_log.profile),
-                                          ("model", run.eembc_log.model)) if v}
-    else:
-        run.mlc_log_results = mlc.parse_log_results(tf.text)
-        run.mlc_log_windows = claims_mod.mlc_log_windows(tf.text)
-        run.identity = claims_mod.mlc_identity(tf.text)
+    run.identity = claims_mod.mlc_identity(tf.text)
+
+
+def _mlc_log_fallbacks(run: ModeRun) -> None:
+    """The per-input results and window blocks of an MLC log.txt, read only when
+    results.json does not hold them (it is the runner's own record of the same run)."""
+    if run.log_text is None:
+        return
+    doc = run.results_json
+    records = doc.value if doc is not None and isinstance(doc.value, list) else []
+    code = {"accuracy": "a", "performance": "p", "energy": "e"}.get(run.name)
+    if not any(isinstance(r, dict) and r.get("mode") == code for r in records):
+        run.mlc_log_results = mlc.parse_log_results(run.log_text)
+        run.mlc_log_windows = claims_mod.mlc_log_windows(run.log_text)
 
 
 def _read_results_json(run: ModeRun, path: Path) -> None:
@@ -225,6 +271,9 @@ def _read_results_json(run: ModeRun, path: Path) -> None:
     run.results_json = safeio.load_json(tf.text)
     if run.results_json.error:
         run.unreadable["results.json"] = run.results_json.error
+    elif not isinstance(run.results_json.value, list):  # e.g. ``null``: no record at all
+        run.unreadable["results.json"] = (f"top level is {type(run.results_json.value).__name__}"
+                                          ", not the runner's list of records")
 
 
 def _read_timestamps(run: ModeRun, path: Path) -> None:

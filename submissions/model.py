@@ -16,11 +16,25 @@ from tinyperf.submissions.eembc import EembcLog
 from tinyperf.submissions.safeio import JsonDoc
 
 MODES = ("accuracy", "performance", "energy")
+#: OS junk names (macOS AppleDouble ``._*``, Office locks ``~$*``, folder caches).
+JUNK_NAMES = (".DS_Store", "Thumbs.db")
+JUNK_PREFIXES = ("._", "~$")
+
+
+def is_junk(name: str) -> bool:
+    """OS junk: reported once by the hygiene rule, never read as data (a 177-byte
+    AppleDouble ``._model.tflite`` is not a model, ``._log.txt`` not a log)."""
+    return name.startswith(JUNK_PREFIXES) or name in JUNK_NAMES
+
+
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7f, *range(0x80, 0xa0))}
 
 
 def shown(text: str) -> str:
-    """A printable form of a path that may hold undecodable bytes."""
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    """A printable one-line form of a path or message that may hold undecodable bytes or
+    control characters: a newline in a folder name must not inject a report line."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace") \
+        .translate(_CONTROLS)
 
 
 @dataclass(frozen=True)
@@ -72,11 +86,23 @@ class ModeRun:
 
 @dataclass
 class Benchmark:
+    """A ``results/<system>/<benchmark>`` folder, or a sub-model folder nested in one
+    (``ad/AD08/performance``: ``name`` ``ad``, ``label`` ``ad/AD08``)."""
+
     name: str
     rel: str
     modes: dict[str, ModeRun] = field(default_factory=dict)
     other_dirs: list[str] = field(default_factory=list)  # unknown mode folder names
     marker: bool = False  # EEMBC_RUNNER at benchmark level
+    label: str = ""  # how rows and findings name it (default: ``name``)
+    submodels: list[str] = field(default_factory=list)  # nested sub-model folder names
+
+    def __post_init__(self) -> None:
+        self.label = self.label or self.name
+
+    @property
+    def nested(self) -> bool:
+        return self.label != self.name
 
 
 @dataclass

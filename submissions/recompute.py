@@ -10,6 +10,7 @@ figure states a wider, reasoned one.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -80,9 +81,17 @@ def performance(run: ModeRun) -> Figure:
     return fig
 
 
+def _number(value: Any) -> float | None:
+    """A finite JSON number, else None (``1e309`` reads as inf, ``NaN`` as nan: no time)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
 def _window(iterations: Any, elapsed_us: Any, host_s: float | None) -> dict[str, Any]:
-    it = int(iterations) if isinstance(iterations, (int, float)) else 0
-    us = float(elapsed_us) if isinstance(elapsed_us, (int, float)) else None
+    n = _number(iterations)
+    it = int(n) if n is not None else 0
+    us = _number(elapsed_us)
     return {"iterations": it, "seconds": None if us is None else us / 1e6,
             "throughput": metrics.throughput(it, int(us) if us else None), "host_s": host_s}
 
@@ -124,6 +133,7 @@ class Scored:
     extra: list[str] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
     label_mismatch: list[str] = field(default_factory=list)
+    labels_hint: str = "set --reference-dir"  # why no label file may have been found
 
 
 def accuracy_records(run: ModeRun) -> tuple[list[tuple[str, int, str | None, list[float]]], str]:
@@ -168,9 +178,11 @@ def score_set(records: list[tuple[str, int, str | None, list[float]]],
     return best
 
 
-def accuracy(run: ModeRun, metric: str, references: dict[str, dict[str, int]],
-             windowed: bool) -> tuple[Figure, Figure, Scored | None]:
-    """(top-1 %, AUC, scored set). ``metric`` names the figure with a target."""
+def accuracy(run: ModeRun, _metric: str, references: dict[str, dict[str, int]],
+             windowed: bool, labels_hint: str = "set --reference-dir"
+             ) -> tuple[Figure, Figure, Scored | None]:
+    """(top-1 %, AUC, scored set); both are recomputed whatever the target metric;
+    ``labels_hint`` says why there may be no reference labels (shown when there are none)."""
     c = run.claims
     eembc = run.runner == "eembc"
     top = Figure("top1", claimed=c.top1 if c else None, tolerance=printed_tolerance(1))
@@ -182,6 +194,7 @@ def accuracy(run: ModeRun, metric: str, references: dict[str, dict[str, int]],
             f.unverifiable = "no per-input results (log.txt / results.json absent)"
         return top, auc, None
     scored = score_set(records, references, windowed)
+    scored.labels_hint = labels_hint
     labels = references.get(scored.label_file or "", {})
     rows = []
     for name, _seg, cls, values in records:
@@ -190,18 +203,17 @@ def accuracy(run: ModeRun, metric: str, references: dict[str, dict[str, int]],
             rows.append((name, label, values))
     if not rows:
         for f in (top, auc):
-            f.unverifiable = "no reference labels for the scored files (set --reference-dir)"
+            f.unverifiable = f"no reference labels for the scored files ({labels_hint})"
         return top, auc, scored
     try:
-        fs = metrics.file_scores(rows)
+        # the EEMBC runner scores the printed values as they are (ic_vww.md 4.2)
+        fs = metrics.file_scores(rows, normalised=not eembc)
         top.recomputed = metrics.accuracy_top1(fs.y_true, fs.y_pred)
-        auc.recomputed = metrics.accuracy_auc(fs.y_true, fs.y_pred)
+        auc.recomputed = metrics.eembc_auc(fs.y_true, fs.y_pred) \
+            if eembc and fs.y_pred.shape[1] >= 2 else metrics.accuracy_auc(fs.y_true, fs.y_pred)
     except ValueError as exc:
         for f in (top, auc):
             f.problems.append(f"cannot score: {exc}")
-    if eembc and metric != "auc":
-        auc.recomputed = None
-        auc.unverifiable = "the EEMBC runner's multi-class AUC method is not documented"
     for f in (top, auc):
         f.source = source + (f" vs {scored.label_file}" if scored.label_file else
                              " vs the labels written in results.json")
@@ -211,6 +223,8 @@ def accuracy(run: ModeRun, metric: str, references: dict[str, dict[str, int]],
 # -- energy -----------------------------------------------------------------------------------
 
 MLC_RATE_HZ = 1000.0
+#: A trace has 5 windows; far more timestamps are damage, not data worth a finding each.
+MAX_ENERGY_WINDOWS = 100
 
 
 def energy(run: ModeRun, infers_per_s: float | None) -> Figure:
@@ -236,6 +250,8 @@ def energy(run: ModeRun, infers_per_s: float | None) -> Figure:
     per_inf = [w["uj_per_inf"] for w in fig.windows if w.get("uj_per_inf") is not None]
     if per_inf:
         fig.recomputed = float(np.median(per_inf))
+    elif fig.windows:  # raw data present but unusable: the claim is not supported
+        fig.problems.append(f"no window's energy can be computed from the {fig.source}")
     if per_inf and all("uj_per_inf_lo" in w for w in fig.windows if w.get("uj_per_inf")):
         lo = float(np.median([w["uj_per_inf_lo"] for w in fig.windows]))
         hi = float(np.median([w["uj_per_inf_hi"] for w in fig.windows]))
@@ -265,7 +281,14 @@ def _mlc_energy_window(rec: dict[str, Any]) -> dict[str, Any]:
     if not 0 <= i0 < i1 <= len(samples):
         w["problems"].append(f"events {i0}..{i1} outside the {len(samples)} samples")
         return w
-    arr = np.asarray(samples, dtype=float)
+    try:
+        arr = np.asarray(samples, dtype=float)
+    except (TypeError, ValueError):
+        w["problems"].append("power samples are not all numbers")
+        return w
+    if arr.ndim != 1 or not np.isfinite(arr[i0:i1]).all():
+        w["problems"].append("power samples in the window are not finite numbers")
+        return w
     joules = float(np.sum(arr[i0:i1]))
     w.update(seconds=(i1 - i0) / MLC_RATE_HZ, energy_uj=joules * 1e6,
              uj_per_inf=joules * 1e6 / it if it else None, ignored_events=len(idx) - 2)
@@ -285,6 +308,10 @@ def _eembc_energy(run: ModeRun, fig: Figure) -> None:
     infers = run.eembc_log.infers if run.eembc_log else []
     if len(ts) % 2 != 1:
         fig.problems.append(f"{len(ts)} timestamps: expected 1 + 2 per window")
+    if len(ts) > 1 + 2 * MAX_ENERGY_WINDOWS:
+        fig.problems.append(f"{len(ts)} timestamps: {(len(ts) - 1) // 2} windows, only the "
+                            f"first {MAX_ENERGY_WINDOWS} are read")
+        ts = ts[:1 + 2 * MAX_ENERGY_WINDOWS]
     for n, k in enumerate(range(2, len(ts), 2)):
         start, end = ts[k - 1], ts[k]
         it = infers[n].iterations if n < len(infers) else 0

@@ -12,125 +12,26 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
+# The pure scoring lives in formats.sww_score; re-exported here for existing callers.
+from tinyperf.formats.sww_score import (  # noqa: F401
+    ALLOWANCE_S,
+    DEBOUNCE_MS,
+    MAX_FRAMES,
+    PERIOD_VARIATION,
+    SIGNIFICANT,
+    DutyCycle,
+    Score,
+    SwwDataError,
+    duty_cycle,
+    f1,
+    general_tolerance,
+    score,
+)
 from tinyperf.submissions.model import Benchmark, ModeRun
 from tinyperf.submissions.recompute import Figure, printed_tolerance
-
-#: The admissible interval of a truth window ends this long after its end. The runner's
-#: README says 1 s; its code adds the allowance twice (protocol.md 7.4 step 2).
-ALLOWANCE_S = 2.0
-#: False positives closer than this to a surviving earlier one are merged (integer ms).
-DEBOUNCE_MS = 1000
-#: The runner computes duty-cycle figures from the first frames only.
-MAX_FRAMES = 100
-#: ``WARNING: Frame period variation exceeds 2%`` threshold of the runner.
-PERIOD_VARIATION = 0.02
-#: ``{:1.5}``: five significant digits.
-SIGNIFICANT = 5
-
-
-class SwwDataError(ValueError):
-    """Raw sww data that cannot be scored (names the field)."""
-
-
-@dataclass
-class Score:
-    """Outcome of scoring one stream: counts plus what the runner logs."""
-
-    tp: int = 0
-    fn: int = 0
-    fp: int = 0
-    missed: list[float] = field(default_factory=list)  # truth-window starts (s)
-    false_ms: list[int] = field(default_factory=list)  # surviving FPs, ms from the origin
-    problems: list[str] = field(default_factory=list)
-
-    def __add__(self, other: Score) -> Score:
-        return Score(self.tp + other.tp, self.fn + other.fn, self.fp + other.fp,
-                     self.missed + other.missed, self.false_ms + other.false_ms,
-                     self.problems + other.problems)
-
-
-def score(detections_ms: list[int], windows_s: list[tuple[float, float]]) -> Score:
-    """Score one stream exactly as the reference runner does (protocol.md 7.4 steps 1-3).
-
-    ``detections_ms``: the board list in ms, its first entry the forced first-frame pulse
-    (the time origin, not a detection). ``windows_s``: truth ``[start, end]`` in seconds.
-    """
-    if not detections_ms:
-        raise SwwDataError("detections: empty list (the runner aborts: no origin pulse)")
-    origin = detections_ms[0]
-    rel = [d - origin for d in detections_ms[1:]]
-    out = Score()
-    if rel != sorted(rel):
-        out.problems.append("detections are not in time order (scored in time order)")
-        rel.sort()
-    left = rel  # ms from the origin; the interval test is in seconds, as in the runner
-    for start, end in windows_s:
-        inside = [t for t in left if start <= t / 1000 <= end + ALLOWANCE_S]
-        if inside:
-            out.tp += 1
-            left = [t for t in left if not start <= t / 1000 <= end + ALLOWANCE_S]
-        else:
-            out.fn += 1
-            out.missed.append(start)
-    for t in left:  # debounce: a survivor hides later ones within 1 s (t < t' <= t + 1000);
-        last = out.false_ms[-1] if out.false_ms else None  # an equal time is not "later"
-        if last is None or t == last or t > last + DEBOUNCE_MS:
-            out.false_ms.append(t)
-    out.fp = len(out.false_ms)
-    return out
-
-
-@dataclass
-class DutyCycle:
-    """Duty-cycle figures of the runner from the start/stop lists (seconds)."""
-
-    duty_cycle: float
-    period: float
-    processing_time: float
-    throughput: float
-    frames: int
-    variation: float  # (max - min) / mean of the frame periods
-    truncated: str | None = None  # why the lists were cut to equal length
-
-
-def duty_cycle(starts: list[float], stops: list[float]) -> DutyCycle:
-    """protocol.md 7.4 step 4: equal-length lists, first 100 frames, means of on/period."""
-    n = min(len(starts), len(stops))
-    truncated = None
-    if len(starts) != len(stops):
-        truncated = (f"{len(starts)} start times and {len(stops)} stop times: both cut to "
-                     f"{n} (the runner warns and truncates)")
-    n = min(n, MAX_FRAMES)
-    if n < 2:
-        raise SwwDataError(f"dutycycle: {n} complete frame(s), at least 2 needed for a period")
-    start = np.asarray(starts[:n], dtype=float)
-    stop = np.asarray(stops[:n], dtype=float)
-    on = stop - start
-    periods = np.diff(start)
-    mean_p, mean_on = float(np.mean(periods)), float(np.mean(on))
-    if mean_p <= 0 or mean_on <= 0:
-        raise SwwDataError(f"dutycycle: mean period {mean_p:g} s, mean processing time "
-                           f"{mean_on:g} s (both must be > 0)")
-    return DutyCycle(mean_on / mean_p, mean_p, mean_on, 1.0 / mean_on, n,
-                     float((periods.max() - periods.min()) / mean_p), truncated)
-
-
-def general_tolerance(value: float | None) -> float:
-    """Half a unit of the 5th significant digit: what ``{:1.5}`` keeps of ``value``."""
-    if value is None or value == 0 or not math.isfinite(value):
-        return 0.0
-    return 0.5 * 10.0 ** (math.floor(math.log10(abs(value))) - (SIGNIFICANT - 1))
-
-
-def f1(tp: int, fp: int, fn: int) -> float | None:
-    """The official checker's sww "accuracy": 2TP / (2TP + FP + FN)."""
-    den = 2 * tp + fp + fn
-    return 2 * tp / den if den else None
-
 
 # -- claims vs raw data --------------------------------------------------------------------------
 

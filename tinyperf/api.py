@@ -105,11 +105,16 @@ def check_rounds(path: str | Path, *, reference_dir: str | Path | None = None,
                  waive: Iterable[str] = (), version: str | None = None,
                  submitter: str | None = None) -> list[Report]:
     """:func:`check` for every round below ``path`` (one report per round, in order); a
-    single tree gives a list of one."""
+    single tree gives a list of one.
+
+    A round without a rule file of its own (v0.5, v0.7) is checked with the nearest later
+    rule set (``report.rules_note`` says so). A round that cannot be checked at all (an
+    unreadable archive, a failure inside the checker) gets a report with ``error`` set and
+    the other rounds are still checked.
+    """
     from tinyperf.formats.errors import ConfigError
-    from tinyperf.rules.engine import check as engine_check
     from tinyperf.rules.ruleset import DEFAULT_VERSION, load_ruleset
-    from tinyperf.submissions.loader import open_tree, rounds_in
+    from tinyperf.submissions.loader import rounds_in
 
     path = Path(path)
     if not path.exists():
@@ -122,14 +127,34 @@ def check_rounds(path: str | Path, *, reference_dir: str | Path | None = None,
     unknown = sorted(set(waive) - {r.id for r in load_ruleset(version or DEFAULT_VERSION).rules})
     if unknown:
         raise ConfigError(f"unknown rule id(s) {unknown}", key="waive")
-    reports = []
-    for one in rounds_in(path) or [path]:
-        with open_tree(one) as tree:
-            ruleset = load_ruleset(version or tree.version_hint or DEFAULT_VERSION)
+    return [_check_round(one, ref, waive, version, submitter)
+            for one in rounds_in(path) or [path]]
+
+
+def _check_round(path: Path, ref: Path | None, waive: list[str], version: str | None,
+                 submitter: str | None) -> Report:
+    from tinyperf.rules.engine import Report
+    from tinyperf.rules.engine import check as engine_check
+    from tinyperf.rules.ruleset import DEFAULT_VERSION, load_ruleset, resolve_version
+    from tinyperf.submissions.loader import detect_version, open_tree
+
+    named = version or detect_version(path) or DEFAULT_VERSION
+    try:
+        rules_version, note = resolve_version(named)
+        ruleset = load_ruleset(rules_version)
+        with open_tree(path) as tree:
+            if not version and tree.version_hint and tree.version_hint != named:
+                named = tree.version_hint  # an archive names its round inside
+                rules_version, note = resolve_version(named)
+                ruleset = load_ruleset(rules_version)
             if submitter:
                 tree.submitters = [s for s in tree.submitters if s.name == submitter]
-            reports.append(engine_check(tree, ruleset, ref, waive))
-    return reports
+            report = engine_check(tree, ruleset, ref, waive)
+    except Exception as exc:  # one round's failure must not hide the other rounds
+        return Report(path.name, named, round=named,
+                      error=f"could not check {path.name}: {type(exc).__name__}: {exc}")
+    report.round, report.rules_note = named, note
+    return report
 
 
 def evaluate(model: str | Path, dataset_path: str | Path, *,

@@ -26,6 +26,8 @@ from tinyperf.firmware_interface.sim.lpm01a import FakeLpm01a
 from tinyperf.firmware_interface.sim.model import build_infer_fn, dut_config_for
 from tinyperf.firmware_interface.sim.power import PowerModel
 from tinyperf.firmware_interface.sim.server import SimServer
+from tinyperf.firmware_interface.sim.sww_dut import DEFAULT_PROCESSING_US, SwwDut
+from tinyperf.formats.errors import ConfigError, ConformanceError
 from tinyperf.formats.protocol import DEFAULT_VENDOR
 
 
@@ -73,3 +75,72 @@ def virtual_energy_rig(model_id: str, *, throughput: float, idle_a: float = 2e-3
                           dut_wire_time=dut_wire_time)
         with SimServer(core, pty=True, baud=board_baud) as server:  # type: ignore[arg-type]
             yield EnergyRig(server.url, f"lpm01a:{lpm.url}", power, throughput, core, lpm)
+
+
+# -- sww01: interface board with an SD card, streaming DUT, optional LPM01A ----------------------
+
+
+@dataclass(frozen=True)
+class SwwBench:
+    """Where to connect to a virtual sww bench, and its power model (the analytic truth)."""
+
+    interface_url: str
+    monitor: str | None
+    power: PowerModel
+    processing_us: int
+    board: BoardCore
+    dut: SwwDut
+    lpm: FakeLpm01a | None = None
+
+    def truth_energy_j(self) -> float | None:
+        """Analytic energy between the DUT's last two timestamp pulses (start, stop)."""
+        edges = sorted(self.power.edges_us)
+        if len(edges) < 2:
+            return None
+        return self.power.energy_between_us(edges[-2], edges[-1])
+
+
+def sww_model_path(tflite: str | Path | None = None,
+                   reference_dir: str | Path | None = None) -> Path:
+    """The sww01 ``.tflite``: ``tflite`` if given, else the registry's file."""
+    from tinyperf.reference_models.registry import resolve_model_file
+
+    if tflite is not None:
+        return Path(tflite)
+    try:
+        return Path(resolve_model_file("sww01", None, reference_dir=reference_dir,
+                                       download=False, verify=False))
+    except (ConformanceError, KeyError) as exc:
+        raise ConfigError(f"no sww01 model from the registry ({exc}); give --tflite PATH "
+                          "(str_ww_ref_model.tflite)") from exc
+
+
+@contextlib.contextmanager
+def virtual_sww_bench(sd_card: str | Path, *, energy: bool = True,
+                      processing_us: int = DEFAULT_PROCESSING_US, idle_a: float = 2e-3,
+                      active_a: float = 10e-3, voltage: float = 1.8,
+                      tflite: str | Path | None = None, vendor: str = DEFAULT_VENDOR,
+                      realtime: bool = False, stop_text: str | None = None,
+                      reference_dir: str | Path | None = None) -> Iterator[SwwBench]:
+    """Serve an enhanced interface board (SD card = ``sd_card``) with a virtual sww DUT
+    behind it, and with ``energy`` a fake LPM01A measuring the DUT's power model.
+
+    The DUT clock moves only with simulated work and audio (deterministic): ``play``
+    advances it by 32 ms per block, the DUT is busy ``processing_us`` of each; with
+    ``realtime`` the board also paces the blocks at 16 kHz of wall time.
+    """
+    from tinyperf.reference_models.sww.device import SwwDevice
+
+    power = PowerModel(voltage=voltage, idle_a=idle_a, active_a=active_a)
+    clock = power.make_clock(follow_wall=False)
+    device = SwwDevice(sww_model_path(tflite, reference_dir))
+    dut = SwwDut(device, clock=clock, processing_us=processing_us, vendor=vendor,
+                 on_timestamp=power.on_timestamp, stop_text=stop_text)
+    with contextlib.ExitStack() as stack:
+        lpm = stack.enter_context(FakeLpm01a(power, clock)) if energy else None
+        core = BoardCore(dut, lock=power.lock,  # type: ignore[arg-type]
+                         after_dut=[lpm.catch_up] if lpm else [], dut_wire_time=True,
+                         sd_card=sd_card, realtime=realtime)
+        server = stack.enter_context(SimServer(core, pty=True, baud=None))  # type: ignore[arg-type]
+        yield SwwBench(server.url, f"lpm01a:{lpm.url}" if lpm else None, power,
+                       processing_us, core, dut, lpm)

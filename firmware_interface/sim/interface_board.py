@@ -30,11 +30,17 @@ prove what the host sent. Its ``name`` and ``version`` replies are not quoted by
 from __future__ import annotations
 
 import contextlib
+import time
+import wave
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from tinyperf.formats import board_protocol as ib
 from tinyperf.formats import protocol as p
+from tinyperf.formats import sww_protocol as sww
+from tinyperf.formats.errors import DatasetError
+from tinyperf.reference_models.sww.wav import read_blocks
 
 from .core import Delay, Response, VirtualDut
 
@@ -54,8 +60,23 @@ class BoardCore:
 
     def __init__(self, dut: VirtualDut, *, lock: Any = None,
                  after_dut: list[Callable[[], None]] | None = None,
-                 dut_baud: int = DEFAULT_DUT_BAUD, dut_wire_time: bool = False):
+                 dut_baud: int = DEFAULT_DUT_BAUD, dut_wire_time: bool = False,
+                 sd_card: str | Path | None = None, realtime: bool = False):
         self.dut = dut
+        #: sww01 audio: the SD card folder ``play`` reads, and whether blocks are paced at
+        #: 16 kHz of wall time (else as fast as the pipeline runs, on the DUT clock only)
+        self.sd_card = Path(sd_card) if sd_card is not None else None
+        self.realtime = realtime
+        self.recording = False
+        self.detections_ms: list[int] = []
+        self.duty_starts: list[int] = []
+        self.duty_stops: list[int] = []
+        self.played: list[str] = []  # files played, and why a play failed (tests, logs)
+        self.play_errors: list[str] = []
+        self._origin_us = 0
+        if hasattr(dut, "on_processing"):  # a streaming DUT: wire its two output pins in
+            dut.on_processing = self._processing_edge
+            dut.on_detection = self._detection_edge
         self.dut_wire_time = dut_wire_time
         self.lock = lock if lock is not None else contextlib.nullcontext()
         self.after_dut = list(after_dut or [])
@@ -133,6 +154,86 @@ class BoardCore:
         us = -(-us // 1000) * 1000
         clock = self.dut.clock
         getattr(clock, "idle", clock.advance)(us)
+
+    # -- sww01: SD card player and the two recorded inputs (protocol.md 2.2) ------------------
+
+    def _ticks(self, t_us: int) -> int:
+        return (int(t_us) - self._origin_us) // sww.TICK_US
+
+    def _processing_edge(self, t_us: int, rising: bool) -> None:
+        """DUT_DUTY_CYCLE: a rising edge stores a start, a falling one a stop (≤ 100 each)."""
+        if not self.recording:
+            return
+        target = self.duty_starts if rising else self.duty_stops
+        if len(target) < sww.MAX_DUTY_EDGES:
+            target.append(self._ticks(t_us))
+
+    def _detection_edge(self, t_us: int) -> None:
+        """WW_DET_IN falling edge: ``timer / 100`` ms; within 10 ms of the last: dropped."""
+        if not self.recording or len(self.detections_ms) >= sww.MAX_DETECTIONS:
+            return
+        ms = self._ticks(t_us) // 100
+        if self.detections_ms and ms - self.detections_ms[-1] < sww.DETECTION_HOLDOFF_MS:
+            return
+        self.detections_ms.append(ms)
+
+    def _cmd_record_detections(self, _args: str) -> list[str | Delay]:
+        self._origin_us = self.dut.clock.now_us()
+        self.detections_ms.clear()
+        self.duty_starts.clear()
+        self.duty_stops.clear()
+        self.recording = True
+        return [sww.RECORDING, p.MSG_READY]
+
+    def _cmd_print_detections(self, _args: str) -> list[str | Delay]:
+        return list(sww.format_detections(self.detections_ms))
+
+    def _cmd_print_dutycycle(self, _args: str) -> list[str | Delay]:
+        return list(sww.format_dutycycle(self.duty_starts, self.duty_stops))
+
+    def _cmd_ls(self, _args: str) -> list[str | Delay]:
+        names = sorted(f.name for f in self.sd_card.iterdir()) if self.sd_card else []
+        return [*names, p.MSG_READY]
+
+    def _cmd_play(self, args: str) -> list[str | Delay]:
+        """Stream channel 0 of ``args`` to the DUT in 512-sample blocks on its clock."""
+        out: list[str | Delay] = [sww.PLAY_ATTEMPT.format(file=args)]
+        try:
+            blocks = self._read_sd(args)
+        except (DatasetError, ValueError, OSError, EOFError, wave.Error) as exc:
+            self.play_errors.append(f"{args}: {exc}")
+            return [*out, sww.PLAY_ERROR, p.MSG_READY]
+        clock = self.dut.clock
+        idle = getattr(clock, "idle", clock.advance)
+        t0 = clock.now_us()
+        wall0 = time.monotonic()
+        for k, block in enumerate(blocks):
+            if self.realtime:  # the I2S clock: one block every 32 ms of wall time
+                delay = wall0 + (k + 1) * sww.BLOCK_US * 1e-6 - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+            with self.lock:
+                due = t0 + (k + 1) * sww.BLOCK_US
+                now = clock.now_us()
+                if due > now:
+                    idle(due - now)
+                self.dut.audio_block(block)  # type: ignore[attr-defined]
+            for hook in self.after_dut:
+                hook()
+        self.played.append(args)
+        return [*out, sww.PLAY_OK, p.MSG_READY]
+
+    def _read_sd(self, name: str) -> list[Any]:
+        """The file's 512-sample channel-0 blocks; 2-channel 16 kHz 16-bit PCM only."""
+        if self.sd_card is None:
+            raise ValueError("no SD card folder")
+        path = self.sd_card / name
+        if Path(name).name != name or not path.is_file():
+            raise ValueError(f"no file {name!r} on the SD card")
+        with wave.open(str(path), "rb") as w:
+            if w.getnchannels() != 2:
+                raise ValueError(f"{w.getnchannels()} channel(s); the player needs 2")
+        return read_blocks(path)
 
     def _cmd_dut(self, args: str) -> list[str | Delay]:
         out: list[str | Delay] = [p.passthrough_ack(args), p.MSG_READY]

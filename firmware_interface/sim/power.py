@@ -60,6 +60,43 @@ def _cumulative(intervals: Sequence[tuple[float, float]]) -> tuple[np.ndarray, n
     return np.asarray(xs, dtype=np.float64), np.asarray(ys, dtype=np.float64)
 
 
+class _Breakpoints:
+    """``_cumulative`` of a growing interval list, extended in place when intervals are
+    appended in time order (a long sww stream adds one busy interval per 32 ms block; a
+    rebuild per monitor catch-up would make the stream quadratic)."""
+
+    def __init__(self) -> None:
+        self.source: list[tuple[float, float]] | None = None
+        self.count = 0
+        self.xs = np.empty(0)
+        self.ys = np.empty(0)
+        self.used = 0
+
+    def arrays(self, intervals: list[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:
+        n = len(intervals)
+        new = intervals[self.count:] if intervals is self.source and n >= self.count else None
+        in_order = new is not None and self.used > 0 and all(
+            a <= b for a, b in new) and all(
+            x[0] >= y[1] for x, y in zip(new, [(0.0, self.xs[self.used - 1]), *new[:-1]]))
+        if not in_order or self.count == 0:
+            xs, ys = _cumulative(intervals)
+            self.xs, self.ys, self.used = xs.copy(), ys.copy(), len(xs)
+        elif new:
+            need = self.used + 2 * len(new)
+            if need > len(self.xs):
+                size = max(need, 2 * len(self.xs))
+                self.xs = np.resize(self.xs, size)
+                self.ys = np.resize(self.ys, size)
+            acc = float(self.ys[self.used - 1])
+            for a, b in new:
+                self.xs[self.used:self.used + 2] = (a, b)
+                self.ys[self.used:self.used + 2] = (acc, acc + (b - a))
+                acc += b - a
+                self.used += 2
+        self.source, self.count = intervals, n
+        return self.xs[:self.used], self.ys[:self.used]
+
+
 @dataclass
 class MonitorView:
     """How a monitor's clock maps to DUT time: sample 0 starts at ``origin_us``.
@@ -96,6 +133,8 @@ class PowerModel:
 
     def __post_init__(self) -> None:
         self._rng = np.random.default_rng(self.seed)
+        self._busy_points = _Breakpoints()
+        self._sync_points = _Breakpoints()
 
     # -- what the DUT does ---------------------------------------------------------------------
 
@@ -129,8 +168,8 @@ class PowerModel:
     def _energy_at(self, t_us: np.ndarray) -> np.ndarray:
         """Energy (J) drawn from DUT time 0 up to each ``t_us``: exact, piecewise linear."""
         with self.lock:
-            bx, by = _cumulative(self.busy)
-            sx, sy = _cumulative(self.sync)
+            bx, by = self._busy_points.arrays(self.busy)
+            sx, sy = self._sync_points.arrays(self.sync)
         busy = np.interp(t_us, bx, by, left=0.0, right=by[-1])
         syn = np.interp(t_us, sx, sy, left=0.0, right=sy[-1])
         charge_us = (self.idle_a * t_us + (self.active_a - self.idle_a) * busy

@@ -1,6 +1,8 @@
 """Read a finished session folder into a typed ``SessionRecord``.
 
-``run.json`` is required (it is what the harness writes last). Everything else is read if
+``run.json`` is what the harness writes last; a folder without it is read as an MLCommons
+runner session when it holds the runner's ``results.json`` and ``log.txt`` (see
+``runner_sessions``: the figures are recomputed from the raw records). Everything else is read if
 present: ``results.json`` (per-window throughput, per-file scores recomputed with
 ``tinyperf.formats.metrics.file_scores``), ``energy.json`` (energy mode), ``latency.csv`` (latency
 mode). New optional files are added as one ``_read_<thing>`` function plus one field.
@@ -23,7 +25,7 @@ from typing import Any
 import numpy as np
 from tinyperf.formats import metrics
 from tinyperf.formats.errors import SessionError
-from tinyperf.harness.analysis import intervals
+from tinyperf.harness.analysis import intervals, runner_sessions
 
 RUN_JSON = "run.json"
 RESULTS_JSON = "results.json"
@@ -185,8 +187,8 @@ def _started(folder: Path) -> str:
             return datetime.strptime(m.group(1), "%Y%m%d_%H%M%S").isoformat()
         except ValueError:  # digits that are not a date: use the file time
             pass
-    return datetime.fromtimestamp((folder / RUN_JSON).stat().st_mtime).isoformat(
-        timespec="seconds")
+    written = folder / RUN_JSON if (folder / RUN_JSON).exists() else folder / RESULTS_JSON
+    return datetime.fromtimestamp(written.stat().st_mtime).isoformat(timespec="seconds")
 
 
 def _read_records(folder: Path) -> list[dict[str, Any]] | None:
@@ -290,8 +292,13 @@ def read_session(folder: str | Path) -> SessionRecord:
     if not folder.is_dir():
         raise SessionError("not a session folder", path=folder)
     if not run_path.is_file():
-        raise SessionError(f"no {RUN_JSON}: not a finished tinyperf session", path=folder)
-    run = _load_json(run_path)
+        if not runner_sessions.is_runner_session(folder):
+            raise SessionError(f"no {RUN_JSON}: not a finished tinyperf session, nor an "
+                               "MLCommons runner session (results.json + log.txt)",
+                               path=folder)
+        run = runner_sessions.read_runner_run(folder, _read_records(folder) or [])
+    else:
+        run = _load_json(run_path)
     if not isinstance(run, dict):
         raise SessionError("expected a JSON object", path=run_path)
     if run.get("interrupted"):

@@ -48,11 +48,14 @@ from tinyperf.harness.link.interface_board import (
 )
 from tinyperf.harness.link.transport import SerialLink
 from tinyperf.harness.run.datasets import Input
-from tinyperf.harness.run.runner import AUTO_TARGET_S, RunConfig, Runner, RunResult
+from tinyperf.harness.run.runner import RunConfig, Runner, RunResult
 from tinyperf.harness.run.scenarios import Action, TestEntry
 from tinyperf.harness.run.session import Session
 
 log = logging.getLogger(__name__)
+
+
+DEFAULT_VOLTAGE = 1.8  # the reference device lists' lpm01a entry
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,7 @@ class EnergyOptions:
     falling: bool = True
     boot_wait_s: float = 1.0
     board: str = "auto"  # auto (from the name/version replies), enhanced or legacy
+    monitor_baud: int | None = None  # a serial monitor's rate (device list), else its default
 
     def __post_init__(self) -> None:
         if self.board != "auto" and self.board not in BOARD_KINDS:
@@ -124,8 +128,8 @@ class EnergyRunner(Runner):
         self._begin_acquisition()
         return super().start()
 
-    def _auto_iterations(self, first: Input, warmups: int) -> int:
-        """N for ~11 s windows, timed by the DUT's own timestamp edges on the monitor.
+    def _calibrate(self, first: Input) -> tuple[int, float]:
+        """A short window timed by the DUT's own timestamp edges on the monitor.
 
         An energy build prints no ``m-lap-us``: its timestamps are GPIO edges the monitor
         records. A calibration ``infer`` is bracketed by synced marks like a window and
@@ -154,11 +158,7 @@ class EnergyRunner(Runner):
                 break
             probe *= 10
         assert seconds is not None
-        per_inference_s = max(seconds / probe, 1e-9)
-        self.dut.learn(per_inference_s)
-        n = math.ceil(AUTO_TARGET_S / per_inference_s)
-        self._note_auto(probe, seconds, n, warmups)
-        return n
+        return probe, seconds
 
     def resume(self) -> RunResult:
         """Continue a killed energy run: a new acquisition for the windows not journaled."""
@@ -196,6 +196,8 @@ class EnergyRunner(Runner):
         super()._restore(window, entry)
         self.energies[window] = window_energy_from_dict(entry["energy"])
         self.window_meta[window] = entry.get("meta", {})
+
+    RERUN_MEASURED_WINDOW = False  # its span and energy are already recorded
 
     def _infer(self, window: int, action: Action) -> InferResult:
         if self._note is not None:
@@ -369,7 +371,9 @@ def run_energy_session(config: RunConfig, options: EnergyOptions, *,
     try:
         if resume is None:
             session.log(f"Logging initialized. Writing output to {session.log_path}")
-        mon = monitor or open_monitor(options.monitor)
+        rate = {"baud": options.monitor_baud} \
+            if options.monitor_baud and options.monitor.lower().startswith("lpm01a") else {}
+        mon = monitor or open_monitor(options.monitor, **rate)
         opened.append(mon)
         board_link = SerialLink(options.interface, options.interface_baud)
         opened.append(board_link)
@@ -392,9 +396,13 @@ def options_from_args(args: Any) -> EnergyOptions:
     """``EnergyOptions`` from ``tinyperf run`` arguments."""
     if not args.interface or not args.monitor:
         raise ConfigError("energy mode needs --interface PORT and --monitor SPEC")
-    return EnergyOptions(interface=args.interface, monitor=args.monitor, voltage=args.voltage,
+    extra = {k: v for k, v in (("interface_baud", getattr(args, "interface_baud", None)),
+                               ("monitor_baud", getattr(args, "monitor_baud", None)))
+             if v is not None}
+    return EnergyOptions(interface=args.interface, monitor=args.monitor,
+                         voltage=DEFAULT_VOLTAGE if args.voltage is None else args.voltage,
                          dut_baud=args.dut_baud, falling=args.edge == "falling",
-                         board=getattr(args, "board", None) or "auto")
+                         board=getattr(args, "board", None) or "auto", **extra)
 
 
 def resume_options(session: Path, args: Any) -> EnergyOptions:

@@ -132,3 +132,78 @@ def snippet(ports: list[PortInfo]) -> str:
         entry["port"] = p.device
         items.append(entry)
     return yaml.safe_dump(items, sort_keys=False)
+
+
+#: interface board entry names that select a driver (spec 4.2); others: auto-detect
+BOARD_NAMES = {"stm32h573i-dk": "enhanced", "arduino": "legacy"}
+#: power entry names that select the monitor driver (spec 4.2)
+MONITOR_NAMES = ("lpm01a", "js220", "js110")
+
+
+@dataclass(frozen=True)
+class EnergySetup:
+    """What a device list says about an energy bench; None where it says nothing."""
+
+    interface: str | None = None
+    interface_baud: int | None = None
+    board: str | None = None
+    monitor: str | None = None
+    monitor_baud: int | None = None
+    voltage: float | None = None
+    dut_baud: int | None = None
+    notes: tuple[str, ...] = ()
+
+
+def pick(entries: list[DeviceEntry], kind: str,
+         ports: list[PortInfo]) -> tuple[DeviceEntry, str | None] | None:
+    """The runner's choice among the devices of ``kind`` that are present.
+
+    An entry is present when it names its ``port`` or a port matches its USB ids (a
+    Joulescope is USB, not a serial port: present when listed). Walking the list in order,
+    a later present device replaces the current one only if its preference is strictly
+    higher (spec 4.2).
+    """
+    chosen: tuple[DeviceEntry, str | None] | None = None
+    for entry in entries:
+        if entry.type != kind:
+            continue
+        port = entry.raw.get("port") or find_port(entry, ports)
+        usb_monitor = kind == "power" and entry.name.lower() in ("js220", "js110")
+        if port is None and not usb_monitor:
+            continue
+        if chosen is None or entry.preference > chosen[0].preference:
+            chosen = (entry, None if port is None else str(port))
+    return chosen
+
+
+def energy_setup(entries: list[DeviceEntry], ports: list[PortInfo],
+                 path: Path | str = "device list") -> EnergySetup:
+    """Interface board, energy monitor, voltage and DUT rate from a device list."""
+    notes: list[str] = []
+    interface = pick(entries, "interface", ports)
+    power = pick(entries, "power", ports)
+    dut = dut_entry(entries)
+    board = monitor = None
+    if interface is not None:
+        board = BOARD_NAMES.get(interface[0].name.lower(), "auto")
+        notes.append(f"interface board {interface[0].name!r} at {interface[1]}")
+    if power is not None:
+        entry, port = power
+        family = entry.name.lower()
+        if family not in MONITOR_NAMES:
+            raise ConfigError(f"power entry {entry.name!r}: the name selects the monitor "
+                              f"driver and must be one of {', '.join(MONITOR_NAMES)}",
+                              path=path)
+        serial = entry.raw.get("serial") or (port if family != "lpm01a" else None)
+        monitor = f"{family}:{port}" if family == "lpm01a" else \
+            (f"{family}:{serial}" if serial else family)
+        notes.append(f"energy monitor {entry.name!r} ({monitor})")
+    voltage = power[0].voltage if power is not None else None
+    return EnergySetup(
+        interface=interface[1] if interface else None,
+        interface_baud=interface[0].baud_for("energy") if interface else None,
+        board=board, monitor=monitor,
+        monitor_baud=power[0].baud_for("energy") if power is not None else None,
+        voltage=float(voltage) if voltage is not None else None,
+        dut_baud=dut.baud_for("energy") if dut is not None else None,
+        notes=tuple(notes))

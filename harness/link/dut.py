@@ -9,21 +9,38 @@ line cannot leak into the next answer (a defect of the reference reader).
 from __future__ import annotations
 
 import logging
+import statistics
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from tinyperf.formats import protocol
 from tinyperf.formats.errors import DutErrorReply, DutProtocolError, DutTimeout
 from tinyperf.formats.protocol import Kind, Message
+from tinyperf.harness.link import plausibility
 from tinyperf.harness.link.timeouts import Deadline
 from tinyperf.harness.link.transport import LineLink
 
 LAP_MODULUS = 1 << 32  # m-lap-us is a 32-bit %lu counter on most MCUs
+HISTORY = 25  # windows remembered for the plausibility checks
 
 
 class DutResetError(DutProtocolError):
     """The DUT printed its boot banner in the middle of a command: it reset."""
+
+
+class ImplausibleWindow(DutProtocolError):
+    """A well-formed ``infer`` reply whose timing contradicts the host's witnesses."""
+
+    def __init__(self, command: str, reason: str, lines: Sequence[str]):
+        super().__init__(f"{command!r}: {reason}", line=" | ".join(lines))
+        self.command = command
+        self.reason = reason
+
+
+class ResultsMismatch(DutProtocolError):
+    """``results`` re-printed something else than ``infer`` printed: a damaged line."""
 
 
 class DutFrozen(DutTimeout):
@@ -66,6 +83,8 @@ class Timeouts:
     first_per_inference: float = 1.0  # no MLPerf Tiny model takes 1 s per inference
     factor: float = 2.0
     floor: float = 5.0
+    #: after a missed reply: how long a DUT may stay busy before it answers a resync ``name``
+    stall: float = 15.0
 
 
 @dataclass(frozen=True)
@@ -107,13 +126,15 @@ class InferResult:
     end_us: int | None = None
     host_elapsed_s: float | None = None  # host time between the two lap lines
     lines: tuple[str, ...] = field(default=(), repr=False)
+    #: whole counter periods the host's clock shows the window lasted beyond the laps
+    wraps: int = 0
 
     @property
     def elapsed_us(self) -> int | None:
-        """DUT time of the timed part, across one 32-bit wrap of the counter."""
+        """DUT time of the timed part, across the 32-bit wraps of the counter."""
         if self.start_us is None or self.end_us is None:
             return None
-        return (self.end_us - self.start_us) % LAP_MODULUS
+        return (self.end_us - self.start_us) % LAP_MODULUS + self.wraps * LAP_MODULUS
 
 
 #: ``event(name, details)`` hook for the session log (stale input, retries, resets).
@@ -145,6 +166,10 @@ class Dut:
         self.identify_attempts = identify_attempts
         self.load_attempts = load_attempts
         self._on_event = on_event
+        #: DUT/host clock ratios of earlier windows long enough for the host to witness
+        self.clock_ratios: deque[float] = deque(maxlen=HISTORY)
+        #: per-inference times (DUT clock) of the latest accepted windows
+        self.window_speeds: deque[float] = deque(maxlen=HISTORY)
         #: longest per-inference time seen (DUT laps and host clock), seconds; None: unknown
         self.per_inference_s: float | None = None
         self.log = logging.getLogger(f"{__name__}.Dut[{link.url}]")
@@ -261,20 +286,60 @@ class Dut:
         """Load ``data`` into the DUT's input buffer, checking every reply.
 
         ``db load N`` resets the DUT's write position, so restarting a failed load from
-        the beginning is idempotent; it is retried up to ``load_attempts`` times.
+        the beginning is idempotent; it is retried up to ``load_attempts`` times. After a
+        missed reply the link is re-synchronised with a ``name`` barrier first, so a late
+        answer is never read as the answer to the restarted load. If every attempt fails,
+        the first failure (the cause, e.g. the stall) is raised, not the last symptom.
         """
         if not data:
             raise ValueError("cannot load an empty input")
+        first: Exception | None = None
         for attempt in range(1, self.load_attempts + 1):
             try:
                 self._load_once(data)
                 return
             except (DutTimeout, DutProtocolError, DutErrorReply) as exc:
+                first = first or exc
                 if attempt == self.load_attempts:
-                    raise
+                    if exc is first:
+                        raise
+                    raise first from exc
                 self._event("retry", f"load of {len(data)} bytes failed ({exc}); restarting")
                 if isinstance(exc, DutTimeout):
-                    self.resync()
+                    self.barrier()
+
+    def barrier(self, limit_s: float | None = None) -> list[str]:
+        """After a missed reply: send ``name`` and drop every line up to its answer.
+
+        A stalled DUT may answer the stalled command late (``m-ready`` included); only the
+        ``m-name`` line followed by ``m-ready`` proves the link is in step again. Waits at
+        most ``limit_s`` (default ``timeouts.stall``) seconds; no answer means the DUT is
+        stuck, a ``DutTimeout``.
+        """
+        limit = self.timeouts.stall if limit_s is None else limit_s
+        self.link.write(protocol.command("name", self.cmd_buffer))
+        deadline = Deadline(limit)
+        dropped: list[str] = []
+        named = resent = False
+        while True:
+            line = self.link.readline(deadline)
+            if line is None:
+                raise DutTimeout("name (resync after a missed reply)", limit, dropped)
+            message = protocol.parse_line(line)
+            if message.kind is Kind.NAME:
+                named = True
+            elif message.kind is Kind.READY and named:
+                break
+            else:
+                named = False
+                dropped.append(line)
+                if message.kind is Kind.INIT_DONE and not resent:
+                    # a reboot drops input sent before its parser is up: ask again
+                    self.link.write(protocol.command("name", self.cmd_buffer))
+                    resent = True
+        if dropped:
+            self._event("resync", f"dropped {dropped!r} before the resync name reply")
+        return dropped
 
     def _load_once(self, data: bytes) -> None:
         size = len(data)
@@ -300,6 +365,15 @@ class Dut:
                     expected=protocol.MSG_LOAD_DONE if last else "no m-load-done")
 
     # -- inference -------------------------------------------------------------------------------
+
+    def results(self) -> tuple[float, ...]:
+        """``results``: the DUT re-prints the last inference's results (spec 1.3)."""
+        found = self.command("results").of(Kind.RESULTS)
+        if not found or found[-1].value is None:
+            raise DutProtocolError("no m-results in the answer to 'results'",
+                                   expected="m-results-[...]")
+        return tuple(found[-1].value)  # type: ignore[arg-type]
+
 
     def learn(self, per_inference_s: float | None) -> None:
         """Take a per-inference time into account (the longest seen is kept)."""
@@ -361,8 +435,23 @@ class Dut:
         if results[-1].value is None:
             raise DutProtocolError("unparseable m-results", line=results[-1].text)
         host_elapsed = lap_msgs[-1][1] - lap_msgs[0][1] if len(lap_msgs) >= 2 else None
+        wraps = 0
         if len(laps) >= 2 and iterations:
-            self.learn(((laps[-1] - laps[0]) % LAP_MODULUS) / 1e6 / iterations)
+            dut_s = ((laps[-1] - laps[0]) % LAP_MODULUS) / 1e6
+            ratio = statistics.median(self.clock_ratios) if self.clock_ratios else None
+            wraps = plausibility.lap_wraps(dut_s, host_elapsed, ratio)
+            dut_s += wraps * plausibility.WRAP_S
+            problem = plausibility.window_problem(iterations, dut_s, host_elapsed,
+                                                  self.window_speeds, self.clock_ratios)
+            if problem:
+                raise ImplausibleWindow(text, problem, response.lines)
+            if wraps:
+                self._event("lap-wrap", f"{text!r}: the host's clock shows the 32-bit lap "
+                                        f"counter wrapped {wraps} time(s) more")
+            if host_elapsed is not None and host_elapsed >= plausibility.MIN_HOST_S:
+                self.clock_ratios.append(dut_s / host_elapsed)
+            self.window_speeds.append(dut_s / iterations)
+            self.learn(dut_s / iterations)
         if host_elapsed is not None and iterations:
             self.learn(host_elapsed / iterations)
         if len(laps) < 2 and iterations + warmups:
@@ -373,5 +462,5 @@ class Dut:
             results_count=len(results),
             start_us=laps[0] if laps else None, end_us=laps[-1] if laps else None,
             host_elapsed_s=host_elapsed,
-            lines=tuple(response.lines))
+            lines=tuple(response.lines), wraps=wraps)
 

@@ -31,7 +31,8 @@ import logging
 from collections.abc import Callable
 
 from tinyperf.formats import protocol
-from tinyperf.formats.board_protocol import (  # noqa: F401 (re-exported for the board's users)
+from tinyperf.formats import sww_protocol as sww
+from tinyperf.formats.board_protocol import (
     BOARD_CMD_SIZE,
     BOARD_KINDS,
     ENHANCED,
@@ -54,6 +55,11 @@ def passthrough_chunk_size(board_cmd_size: int = BOARD_CMD_SIZE,
     """Bytes per ``db`` command that fit both the board's and the DUT's buffers."""
     return min(protocol.db_chunk_size(board_cmd_size, prefix="dut "),
                protocol.db_chunk_size(dut_cmd_size))
+
+
+#: Longest whole reply accepted from a board or relayed DUT (an sww01 activation log of a
+#: 20-minute stream is ~225 kB: minutes at a slow DUT rate); silences are bounded per line.
+REPLY_LIMIT_S = 1800.0
 
 
 class InterfaceBoard:
@@ -136,6 +142,72 @@ class InterfaceBoard:
                 self.link.readline(wait)
         self.link.discard_input()
         return True
+
+    # -- streaming wakeword (sww01, protocol.md 2.2, 7.3): enhanced board only ------------------
+
+    def _until_ready(self, what: str, idle_s: float, limit_s: float,
+                     clean: Callable[[str], str] = str) -> list[str]:
+        """Lines up to and including the one holding ``m-ready``. ``idle_s`` is the longest
+        silence allowed (a long list keeps arriving line by line: the activation log of a
+        20-minute stream at the DUT's baud rate takes minutes), ``limit_s`` the whole reply."""
+        overall = Deadline(limit_s)
+        lines: list[str] = []
+        while True:
+            line = self.link.readline(Deadline(min(idle_s, max(overall.remaining, 0.0))))
+            if line is None:
+                raise DutTimeout(what, idle_s if overall.remaining > 0 else limit_s, lines)
+            lines.append(clean(line))
+            if sww.is_ready_line(lines[-1]):
+                return lines
+
+    def reply_lines(self, text: str, timeout: float, limit_s: float = REPLY_LIMIT_S) -> list[str]:
+        """Send a board command; return every line up to and *including* the one that holds
+        ``m-ready`` (alone, or after values as ``print_dutycycle`` prints it); ``timeout``
+        is the longest silence between two lines."""
+        self.link.discard_input()
+        self.link.write(protocol.command(text, BOARD_CMD_SIZE))
+        return self._until_ready(f"(interface board) {text}", timeout, max(limit_s, timeout))
+
+    def record_detections(self) -> list[str]:
+        """Zero the board timer, clear the detection and duty-cycle lists, start recording."""
+        return self.reply_lines("record_detections", self.timeout)
+
+    def play(self, wav_file: str, timeout: float) -> list[str]:
+        """``play {file}``: blocks for the whole file; ``SwwReplyError`` if the board says
+        it could not play it (a missing or not 2-channel file)."""
+        lines = self.reply_lines(f"play {wav_file}", timeout)
+        if any(line.startswith("Error playing file") for line in lines):
+            raise sww.SwwReplyError(f"the interface board could not play {wav_file!r}",
+                                    line=" | ".join(lines), expected=sww.PLAY_OK)
+        return lines
+
+    def print_detections(self) -> list[str]:
+        """``print_detections`` lines, m-ready included (``sww_protocol.parse_detections``)."""
+        return self.reply_lines("print_detections", self.timeout)
+
+    def print_dutycycle(self) -> list[str]:
+        """``print_dutycycle`` lines, m-ready included (``sww_protocol.parse_dutycycle``)."""
+        return self.reply_lines("print_dutycycle", self.timeout)
+
+    def dut(self, text: str, timeout: float) -> list[str]:
+        """``dut {text}``: the DUT's own lines (prefix removed) up to one holding m-ready.
+
+        The board's ack (``m-dut-passthrough(...)`` + ``m-ready``) is checked; the DUT's
+        answer may end with ``m-ready`` sharing a line with other text (third-party ports).
+        ``timeout`` bounds the ack and then each silence between the DUT's lines.
+        """
+        self.link.discard_input()
+        self.link.write(protocol.command(f"dut {text}", BOARD_CMD_SIZE))
+        deadline = Deadline(timeout)
+        ack = [self.link.readline(deadline), self.link.readline(deadline)]
+        if ack != [protocol.passthrough_ack(text), protocol.READY]:
+            if None in ack:
+                raise DutTimeout(f"dut {text}", deadline.seconds, [a for a in ack if a])
+            raise DutProtocolError("interface board did not acknowledge the passthrough",
+                                   line=" | ".join(str(a) for a in ack),
+                                   expected=f"{protocol.passthrough_ack(text)} | m-ready")
+        return self._until_ready(f"dut {text}", timeout, max(REPLY_LIMIT_S, timeout),
+                                 lambda line: protocol.strip_dut_prefix(line).strip())
 
     # -- legacy IO manager: timestamp capture timer (EEMBC energy scripts: io tm 0,
     #    io enable-timer ... io disable-timer) ---------------------------------------------

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 import serial
+import serial.rfc2217
 from tinyperf.formats.errors import TransportError
 from tinyperf.formats.protocol import clean_line
 from tinyperf.harness.link.timeouts import Deadline
@@ -42,6 +43,32 @@ class LineLink(Protocol):
     def close(self) -> None: ...
 
 
+class _Rfc2217Serial(serial.rfc2217.Serial):
+    """pyserial's RFC 2217 client whose read timeout is a local setting.
+
+    Upstream, setting ``timeout`` renegotiates every port option with the server, and each
+    read sets it. The modem lines are left as the server's open of the port set them (Linux
+    raises DTR/RTS on open): ser2net cannot set them on a pty and never answers, which made
+    every open fail after 3 s; the harness does not drive them.
+    """
+
+    def _update_dtr_state(self) -> None:
+        pass
+
+    def _update_rts_state(self) -> None:
+        pass
+
+    @property
+    def timeout(self) -> float | None:
+        return self._timeout
+
+    @timeout.setter
+    def timeout(self, value: float | None) -> None:
+        if value is not None and value < 0:
+            raise ValueError(f"Not a valid timeout: {value!r}")
+        self._timeout = value
+
+
 class SerialLink:
     """A ``LineLink`` over ``serial.serial_for_url``.
 
@@ -60,9 +87,14 @@ class SerialLink:
         self.bytes_rx = 0
         self.log = logging.getLogger(f"{__name__}.SerialLink[{url}]")
         try:
-            self._ser = serial.serial_for_url(
-                url, baudrate=baudrate, timeout=0, write_timeout=write_timeout,
-                do_not_open=True)
+            if url.startswith("rfc2217://"):
+                # no write timeout there (pyserial refuses one); its socket has a 5 s timeout
+                self._ser = _Rfc2217Serial(None, baudrate=baudrate, timeout=0)
+                self._ser.port = url
+            else:
+                self._ser = serial.serial_for_url(
+                    url, baudrate=baudrate, timeout=0, write_timeout=write_timeout,
+                    do_not_open=True)
             if url.startswith("socket://"):
                 self._ser.timeout = open_timeout
             self._ser.open()

@@ -12,7 +12,7 @@ import hashlib
 import json
 import logging
 import math
-import sys
+import statistics
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,7 +28,17 @@ from tinyperf.formats.errors import (
     SessionError,
     TransportError,
 )
-from tinyperf.harness.link.dut import Dut, DutFrozen, Identity, InferResult, Timeouts
+from tinyperf.formats.progress import progress
+from tinyperf.harness.link import plausibility
+from tinyperf.harness.link.dut import (
+    Dut,
+    DutFrozen,
+    Identity,
+    ImplausibleWindow,
+    InferResult,
+    ResultsMismatch,
+    Timeouts,
+)
 from tinyperf.harness.link.transport import open_link
 from tinyperf.harness.run import scenarios
 from tinyperf.harness.run.datasets import Dataset, Input
@@ -39,6 +49,14 @@ log = logging.getLogger(__name__)
 
 #: Margin over 10 s for ``--iterations auto`` so jitter cannot push a window under.
 AUTO_TARGET_S = 11.0
+#: longest window accepted (s): below the 71.6 min wrap of a 32-bit µs lap counter
+MAX_WINDOW_S = 3600.0
+#: a window of at least this many inferences is timed first when the DUT's speed is unknown
+CALIBRATE_ABOVE = 100_000
+#: tries of one window whose reply fails the damaged-reply checks
+WINDOW_ATTEMPTS = 3
+#: what ``resume`` needs from the journal header
+HEADER_KEYS = ("mode", "model", "dataset_path", "entry", "actions", "log_offset")
 
 
 @dataclass
@@ -53,7 +71,13 @@ class RunConfig:
     warmups: int | None = None
     port: str = ""
     baud: int = 115200
-    progress: bool | None = None  # None: only when stderr is a TTY
+    progress: bool | None = None  # None: a bar on a TTY, lines in a log; False: none
+    #: re-read each window's results with ``results`` and re-infer on a mismatch
+    verify_results: bool = False
+    #: sww01 truth-window rule: "code" ([s, e + 2.0 s], the runner) or "readme" (+1.0 s)
+    stream_allowance: str = "code"
+    #: the model the DUT must report (``--model-id``); None: whatever it reports
+    model_id: str | None = None
 
     def __post_init__(self) -> None:
         if self.mode not in ("performance", "accuracy", "energy", "latency"):
@@ -138,20 +162,63 @@ class Runner:
                               f"(entries: {', '.join(self.config.entries)})")
         return scenarios.usable(self.config.entries[model])
 
-    def _auto_iterations(self, first: Input, warmups: int) -> int:
-        """Pick N so a window lasts ~11 s of DUT time, from a short calibration window."""
+    def _calibrate(self, first: Input) -> tuple[int, float]:
+        """(inferences, seconds) of a short window on the DUT's clock, grown to >= 0.2 s.
+
+        A hook: the energy runner times it by the timestamp edges on the monitor.
+        """
         self.dut.load(first.data)
-        probe = 10
+        probe, seconds = 10, 0.0
         for _ in range(4):
             res = self.dut.infer(probe, 0)
-            us = res.elapsed_us or 0
-            if us >= 200_000 or probe >= 100_000:
+            seconds = (res.elapsed_us or 0) / 1e6
+            if seconds >= 0.2 or probe >= 100_000:
                 break
             probe *= 10
-        per_inference_s = max((res.elapsed_us or 1) / 1e6 / probe, 1e-9)
+        return probe, seconds
+
+    def _auto_iterations(self, first: Input, warmups: int) -> int:
+        """Pick N so a window lasts ~11 s of DUT time, from a short calibration window."""
+        probe, seconds = self._calibrate(first)
+        per_inference_s = max(seconds / probe, 1e-9)
+        self.dut.learn(per_inference_s)
         n = math.ceil(AUTO_TARGET_S / per_inference_s)
-        self._note_auto(probe, (res.elapsed_us or 0) / 1e6, n, warmups)
+        self._note_auto(probe, seconds, n, warmups)
         return n
+
+    def _guard_window_length(self, actions: list[Action], first: Input) -> None:
+        """Refuse a window the DUT's own speed says would outlast a sane bound.
+
+        The lap counter is 32-bit µs on most boards (it wraps every 71.6 min) and a valid
+        window needs 10 s; a huge N is a typo, and a window that wraps several times reads
+        as tiny. Very large N is timed first with a short calibration window.
+        """
+        infers = [a for a in actions if a.verb == "infer"]
+        if not infers:
+            return
+        big = max(infers, key=lambda a: a.iterations + a.warmups)
+        count = big.iterations + big.warmups
+        if count < CALIBRATE_ABOVE:
+            return
+        if self.dut.per_inference_s is None:
+            try:
+                probe, seconds = self._calibrate(first)
+            except ConfigError as exc:  # e.g. a monitor that cannot time a window live
+                self.session.log(f"tinyperf: window length not checked: {exc}")
+                return
+            self.dut.learn(seconds / probe if seconds > 0 else None)
+        t = self.dut.per_inference_s
+        if t is None:
+            return
+        expected = count * t
+        if expected > MAX_WINDOW_S:
+            raise ConfigError(
+                f"infer {big.iterations} {big.warmups}: the DUT takes {t * 1e3:.3g} ms per "
+                f"inference, so one window would last {expected:,.0f} s "
+                f"({expected / 3600:.3g} h); windows over {MAX_WINDOW_S / 60:g} min are "
+                "refused (the DUT's 32-bit µs lap counter wraps every 71.6 min, and a valid "
+                f"window needs {metrics.MIN_WINDOW_S:g} s): give a smaller --iterations or "
+                "--iterations auto")
 
     def _note_auto(self, probe: int, seconds: float, n: int, warmups: int) -> None:
         why = self.iterations_auto["why"] if self.iterations_auto else "--iterations auto"
@@ -178,7 +245,15 @@ class Runner:
             if warm is None:
                 warm = next((a.warmups for a in actions if a.verb == "infer"), 0)
             iterations = self._auto_iterations(inputs[0], warm)
-        return scenarios.with_counts(actions, iterations, self.config.warmups)  # type: ignore[arg-type]
+        planned = scenarios.with_counts(actions, iterations,  # type: ignore[arg-type]
+                                        self.config.warmups)
+        overridden = self.config.iterations is not None or self.config.warmups is not None
+        source = ("--iterations/--warmups" if overridden else
+                  "the test script" if self.config.entries is not None else
+                  "the reference script")
+        scenarios.check_counts(planned, self.dut.cmd_buffer, source=source)
+        self._guard_window_length(planned, inputs[0])
+        return planned
 
     # -- new run / resume ------------------------------------------------------------------------
 
@@ -188,7 +263,14 @@ class Runner:
         s.log(f"Logging initialized. Writing output to {s.log_path}",
               f"Initializing SerialDevice on port: {self.config.port} at {self.config.baud} baud")
         ident = self._identify()
+        if self.config.model_id and ident.model != self.config.model_id:
+            raise ConfigError(f"--model-id {self.config.model_id}: the DUT reports model "
+                              f"{ident.model!r}")
         entry = self._entry(ident.model or "")
+        if scenarios.streams(entry):  # sww01: audio played by the interface board
+            from tinyperf.harness.run.sww import run_streams
+
+            return run_streams(self, ident, entry)
         dataset = Dataset(self.config.dataset_path, entry.model, entry.truth_file)
         inputs = dataset.inputs(all_windows=self.config.mode == "accuracy")
         if _uses_full_set(entry.script):
@@ -199,7 +281,8 @@ class Runner:
                   "dataset_path": str(Path(self.config.dataset_path).resolve()),
                   "entry": asdict(entry), "actions": [asdict(a) for a in actions],
                   "plan_sha256": _plan_digest(actions), "port": self.config.port,
-                  "baud": self.config.baud, "started": s.stamp(), "log_offset": s.log_offset()}
+                  "baud": self.config.baud, "started": s.stamp(), "log_offset": s.log_offset(),
+                  "verify_results": self.config.verify_results}
         if self.iterations_auto is not None:
             header["iterations_auto"] = self.iterations_auto
         header.update(self._header_extra())
@@ -216,8 +299,16 @@ class Runner:
         if header.get("version") != JOURNAL_VERSION:
             raise SessionError(f"journal version {header.get('version')} is not "
                                f"{JOURNAL_VERSION}", path=s.path)
+        missing = [k for k in HEADER_KEYS if k not in header]
+        if missing or not isinstance(header.get("actions"), list) \
+                or not isinstance(header.get("entry"), dict):
+            raise SessionError(f"the journal header is damaged (missing or wrong: "
+                               f"{', '.join(missing) or 'actions/entry'})",
+                               path=s.journal.path)
         self.config.mode = header["mode"]
         self.config.dataset_path = Path(header["dataset_path"])
+        self.config.verify_results = self.config.verify_results or \
+            bool(header.get("verify_results"))
         self.journal_header = header
         windows = [e for e in entries if e.get("type") == "window"]
         s.truncate_log(windows[-1]["log_offset"] if windows else header["log_offset"])
@@ -225,10 +316,14 @@ class Runner:
         if ident.model != header["model"]:
             raise SessionError(f"the DUT now reports model {ident.model!r}, the session was "
                                f"{header['model']!r}", path=s.path)
-        entry = TestEntry(**header["entry"])
+        try:
+            entry = TestEntry(**header["entry"])
+            actions = [Action(**a) for a in header["actions"]]
+        except TypeError as exc:
+            raise SessionError(f"the journal header is damaged: {exc}",
+                               path=s.journal.path) from None
         dataset = Dataset(self.config.dataset_path, entry.model, entry.truth_file)
         inputs = dataset.inputs(all_windows=self.config.mode == "accuracy")
-        actions = [Action(**a) for a in header["actions"]]
         if any(a.verb == "download" and a.index is not None and a.index >= len(inputs)
                for a in actions):
             raise SessionError("the dataset changed since the session started", path=s.path)
@@ -236,7 +331,9 @@ class Runner:
         for w in windows:  # the per-inference time the DUT showed before the kill
             infer = (w.get("record") or {}).get("infer") or {}
             if infer.get("elapsed_time") and infer.get("iterations"):
-                self.dut.learn(infer["elapsed_time"] / 1e6 / infer["iterations"])
+                speed = infer["elapsed_time"] / 1e6 / infer["iterations"]
+                self.dut.learn(speed)
+                self.dut.window_speeds.append(speed)
         s.log(f"tinyperf: resuming session after {len(windows)} finished windows")
         done = {w["window"]: w for w in windows}
         return self._execute(ident, entry, inputs, actions, done=done)
@@ -244,13 +341,8 @@ class Runner:
     # -- execution -------------------------------------------------------------------------------
 
     def _progress(self, total: int, initial: int) -> Any:
-        show = self.config.progress
-        if show is None:
-            show = sys.stderr.isatty()
-        from tqdm import tqdm
-
-        return tqdm(total=total, initial=initial, disable=not show, unit="win",
-                    desc=f"{self.config.mode}", leave=False, file=sys.stderr)
+        return progress(total, initial, show=self.config.progress, unit="windows",
+                        desc=self.config.mode)
 
     def _execute(self, ident: Identity, entry: TestEntry, inputs: list[Input],
                  actions: list[Action], done: dict[int, dict[str, Any]]) -> RunResult:
@@ -281,7 +373,7 @@ class Runner:
                     s.log(mlc.log_load_complete(s.stamp()))
                     loaded = pending
                 try:
-                    res = self._infer(window, action)
+                    res = self._checked_infer(window, action)
                 except DutFrozen as exc:
                     frozen = exc.with_session(str(s.path))
                     s.log(f"ERROR: {frozen}")
@@ -302,6 +394,49 @@ class Runner:
         """Take a journaled window as done (a hook: energy windows carry their figures)."""
         self.records.append(entry["record"])
         self.extras.append(entry["extra"])
+
+    #: whether a window that already ran may run again (the energy runner measured it)
+    RERUN_MEASURED_WINDOW = True
+
+    def _checked_infer(self, window: int, action: Action) -> InferResult:
+        """``_infer`` with the damaged-reply checks, each failure run again (bounded):
+
+        - a window whose timing is implausible (``ImplausibleWindow``);
+        - with ``--verify-results``, results that ``results`` re-prints differently;
+        - no ``m-ready`` in time although the DUT then answers a ``name`` barrier: the
+          reply was damaged or late, the DUT is not frozen.
+
+        Still failing after ``WINDOW_ATTEMPTS``, the run stops with the reason (resumable).
+        """
+        for attempt in range(1, WINDOW_ATTEMPTS + 1):
+            try:
+                res = self._infer(window, action)
+                if self.config.verify_results:
+                    again = self.dut.results()
+                    if again != res.results:
+                        raise ResultsMismatch(
+                            f"window {window + 1}: 'results' re-printed {list(again)} after "
+                            f"'infer' printed {list(res.results)}: a damaged m-results line")
+                return res
+            except DutFrozen as exc:
+                if attempt == WINDOW_ATTEMPTS:
+                    raise
+                try:  # the deadline already allowed for a slow window: a short wait
+                    self.dut.barrier(self.dut.timeouts.command)
+                except DutTimeout:
+                    raise exc from None  # no answer to name either: frozen indeed
+                self.session.log(f"tinyperf: window {window + 1} attempt {attempt}: {exc}; "
+                                 "the DUT answers 'name', so the reply was damaged or late: "
+                                 "running the window again")
+            except (ImplausibleWindow, ResultsMismatch) as exc:
+                self.session.log(f"tinyperf: window {window + 1} attempt {attempt}: {exc}")
+                if attempt == WINDOW_ATTEMPTS or (isinstance(exc, ResultsMismatch)
+                                                  and not self.RERUN_MEASURED_WINDOW):
+                    raise DutProtocolError(
+                        f"window {window + 1} failed its checks after {attempt} attempt(s): "
+                        f"{exc}; session {self.session.path}: resume with "
+                        f"`tinyperf run --resume {self.session.path}`") from exc
+        raise AssertionError("unreachable")
 
     def _infer(self, window: int, action: Action) -> InferResult:  # noqa: ARG002
         """One ``infer`` step (a hook: the energy runner brackets it with monitor marks)."""
@@ -368,6 +503,14 @@ class Runner:
         if sum(x or 0.0 for x in dut_seconds) < metrics.MIN_WINDOW_S:
             errors.append("error 2")  # judged on DUT time; the reference used the host clock
         validity = metrics.performance_validity(dut_seconds)
+        per = [(w.elapsed_us / 1e6 / w.iterations) if w.elapsed_us and w.iterations else None
+               for w in windows]
+        odd = plausibility.speed_outliers(per)
+        if odd:
+            validity = metrics.Validity(False, (*validity.reasons, *(
+                f"window {i + 1}: {per[i] * 1e3:.4g} ms per inference against a median of "
+                f"{statistics.median(t for t in per if t) * 1e3:.4g} ms: implausible DUT "
+                "timing (a damaged m-lap-us line?)" for i in odd)))
         hint = self._valid_n_hint(windows)
         if hint:
             validity = metrics.Validity(False, (*validity.reasons, hint))

@@ -36,6 +36,7 @@ REFERENCE_SCRIPTS: dict[str, dict[str, list[Any]]] = {
         "ic01": [{"loop 5": ["download", "infer 20 5"]}],
         "ic02": [{"loop 5": ["download", "infer 20 5"]}],
         "ad01": [{"loop 5": ["download", "infer 1500 10"]}],
+        "sww01": ["stream"],
     },
     "accuracy": {
         "kws01": [{"loop": ["download", "infer 1 0"]}],
@@ -43,6 +44,7 @@ REFERENCE_SCRIPTS: dict[str, dict[str, list[Any]]] = {
         "ic01": [{"loop": ["download", "infer 1 0"]}],
         "ic02": [{"loop": ["download", "infer 1 0"]}],
         "ad01": [{"loop": ["download", "infer 1 0", "reset 20"]}],
+        "sww01": [{"loop": ["stream"]}],
     },
     "energy": {
         "kws01": [{"loop 5": ["download", "infer 70 10"]}],
@@ -50,10 +52,14 @@ REFERENCE_SCRIPTS: dict[str, dict[str, list[Any]]] = {
         "ic01": [{"loop 5": ["download", "infer 20 0"]}],
         "ic02": [{"loop 5": ["download", "infer 20 0"]}],
         "ad01": [{"loop 5": ["download", "infer 1500 0"]}],
+        "sww01": ["stream"],
     },
 }
+#: Truth file of a model's reference script (the others use y_labels.csv).
+_TRUTH_FILES = {"sww01": "sww_long_test.json"}
 _NAMES = {"kws01": "keyword_spotting", "vww01": "person_detection", "ic01": "image_classification",
-          "ic02": "image_classification", "ad01": "anomaly_detection"}
+          "ic02": "image_classification", "ad01": "anomaly_detection",
+          "sww01": "streaming_wakeword"}
 
 
 @dataclass(frozen=True)
@@ -74,7 +80,8 @@ class TestEntry:
 
 @dataclass(frozen=True)
 class Action:
-    """One flat step: ``download`` (input index), ``infer`` (N, W) or ``reset`` (seconds)."""
+    """One flat step: ``download`` (input index), ``infer`` (N, W), ``reset`` (seconds) or
+    ``stream`` (truth-file entry index; sww01, run by ``tinyperf.harness.run.sww``)."""
 
     verb: str
     index: int | None = None
@@ -90,15 +97,16 @@ def reference_entry(model_id: str, mode: str) -> TestEntry:
     except KeyError:
         raise ConfigError(f"no built-in {mode} script for model {model_id!r}") from None
     dataset = "ic01" if model_id == "ic02" else model_id
-    return TestEntry(model_id, _NAMES[model_id], dataset, "y_labels.csv", copy.deepcopy(script))
+    return TestEntry(model_id, _NAMES[model_id], dataset,
+                     _TRUTH_FILES.get(model_id, "y_labels.csv"), copy.deepcopy(script))
 
 
 def load_test_script(path: Path) -> dict[str, TestEntry]:
     """Read a ``tests_*.yaml`` file (safe loader only) into entries keyed by model id.
 
-    Entries are parsed one by one: an entry tinyperf cannot run (the official files carry
-    an ``sww01`` entry with a ``stream`` step) keeps its ``problem`` and fails only a run of
-    that model (:func:`usable`); a file that is not a mapping of entries is refused whole.
+    Entries are parsed one by one: an entry tinyperf cannot run (a malformed body, an
+    unknown step) keeps its ``problem`` and fails only a run of that model (:func:`usable`);
+    a file that is not a mapping of entries is refused whole.
     """
     data = load_yaml(path, "test script")
     if not isinstance(data, dict):
@@ -208,8 +216,8 @@ def _parse_step(text: str, path: Path | None, where: str) -> tuple[str, list[int
             raise ConfigError(f"warm-ups must be >= 0: {text!r}", path=path, key=where)
     if verb in ("reset", "download") and numbers and numbers[0] < 0:
         raise ConfigError(f"{verb} argument must be >= 0: {text!r}", path=path, key=where)
-    if verb == "stream":
-        raise ConfigError("streaming wakeword (stream) is not supported yet", path=path, key=where)
+    if verb == "stream" and numbers and numbers[0] < 0:
+        raise ConfigError(f"stream index must be >= 0: {text!r}", path=path, key=where)
     return verb, numbers
 
 
@@ -246,12 +254,34 @@ def plan(entry: TestEntry, input_count: int) -> list[Action]:
                 warm = numbers[1] if len(numbers) > 1 else 0  # runner default is 0, not 10
                 actions.append(Action("infer", iterations=numbers[0], warmups=warm,
                                       loop_id=loop_id))
+            elif verb == "stream":  # sww01: one truth-file entry (next one without index)
+                index = numbers[0] if numbers else cursor[0]
+                if not numbers:
+                    cursor[0] += 1
+                if not 0 <= index < input_count:
+                    raise ConfigError(f"stream index {index} outside the {input_count} "
+                                      "truth-file entries")
+                actions.append(Action("stream", index=index, loop_id=loop_id))
             elif verb == "reset":
                 actions.append(Action("reset", iterations=numbers[0] if numbers else 0,
                                       loop_id=loop_id))
 
     walk(entry.script, None)
     return actions
+
+
+def streams(entry: TestEntry) -> bool:
+    """True when the entry's script streams audio (``stream`` steps: sww01)."""
+    def walk(steps: list[Any]) -> bool:
+        for step in steps:
+            if isinstance(step, dict):
+                (_, nested), = step.items()
+                if walk(nested):
+                    return True
+            elif str(step).split()[:1] == ["stream"]:
+                return True
+        return False
+    return walk(entry.script)
 
 
 def with_counts(actions: list[Action], iterations: int | None,
@@ -264,6 +294,33 @@ def with_counts(actions: list[Action], iterations: int | None,
                         warmups=warmups if warmups is not None else a.warmups)
         out.append(a)
     return out
+
+
+#: the reference firmware reads N and W with ``atoi`` into a 32-bit ``int``
+MAX_COUNT = 2**31 - 1
+
+
+def check_counts(actions: list[Action], cmd_buffer: int, *, source: str = "the test script",
+                 path: Path | None = None) -> None:
+    """Refuse infer counts the protocol cannot carry, before the first byte is sent.
+
+    ``infer N W%`` must fit the DUT's command buffer (a longer command is cut by the DUT's
+    parser) and N, W must fit the firmware's 32-bit ``int`` (``atoi`` overflows silently).
+    """
+    for a in actions:
+        if a.verb != "infer":
+            continue
+        text = f"infer {a.iterations} {a.warmups}%"
+        where = f"infer {a.iterations} {a.warmups}"
+        if a.iterations < 1 or a.warmups < 0:
+            raise ConfigError(f"{where}: N must be >= 1 and W >= 0 (from {source})", path=path)
+        if a.iterations > MAX_COUNT or a.warmups > MAX_COUNT:
+            raise ConfigError(f"{where}: more than the firmware's 32-bit int can hold "
+                              f"({MAX_COUNT}); it parses N and W with atoi (from {source})",
+                              path=path)
+        if len(text) > cmd_buffer:
+            raise ConfigError(f"{where}: the command is {len(text)} chars, the DUT's command "
+                              f"buffer holds {cmd_buffer} (from {source})", path=path)
 
 
 def loop_counts(actions: list[Action]) -> dict[int, int]:

@@ -45,19 +45,31 @@ class Journal:
         os.fsync(self._fh.fileno())
 
     def read(self) -> list[dict[str, Any]]:
-        """Every complete entry; a torn last line (killed mid-write) is cut off the file."""
+        """Every complete entry; a torn last line (killed mid-write) is cut off the file.
+
+        Only the last line can be torn by a kill; damage anywhere else (an edited or
+        corrupted journal) is a ``SessionError`` naming the line, and the file is left as
+        it is.
+        """
         if not self.path.exists():
             raise SessionError("no journal.jsonl: not a tinyperf session", path=self.path.parent)
         raw = self.path.read_bytes()
-        entries = []
+        lines = raw.splitlines(keepends=True)
+        entries: list[dict[str, Any]] = []
         good = 0
-        for line in raw.splitlines(keepends=True):
-            if not line.endswith(b"\n"):
-                break
+        for number, line in enumerate(lines, 1):
+            last = number == len(lines)
             try:
-                entries.append(json.loads(line))
-            except json.JSONDecodeError:
-                break
+                entry = json.loads(line) if line.endswith(b"\n") else None
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                entry = None
+            if entry is None or not isinstance(entry, dict):
+                if last and entry is None:
+                    break  # torn by a kill mid-write: cut below
+                raise SessionError(f"line {number} is not a journal entry "
+                                   f"({line[:60]!r}); the journal is damaged, start a new "
+                                   "run", path=self.path)
+            entries.append(entry)
             good += len(line)
         if good != len(raw):
             with open(self.path, "r+b") as fh:

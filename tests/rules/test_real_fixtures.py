@@ -88,7 +88,8 @@ def test_renderings(v13: Path, reference_dir: Path) -> None:
     assert "Verdict: VALID" in text(report)
     assert '"ok": true' in to_json(report)
     lines = summary_csv(report).splitlines()
-    assert lines[0].endswith("SoftwareNotes,FalsePositives,FalseNegatives,DutyCycle")
+    assert lines[0].endswith("SoftwareNotes,FalsePositives,FalseNegatives,DutyCycle,"
+                             "RecomputedResult,RecomputedAccuracy,RecomputedPower,Verdict")
     assert lines[1].startswith('"STMicroelectronics","available","closed","NUCLEO-L4R5ZI-P",'
                                '"NUCLEO_L4R5ZI-P","ad","ad","208.608","inf./sec.","0.862",'
                                '"True","160.4232","uJ/inf."')

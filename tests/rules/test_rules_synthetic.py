@@ -60,6 +60,18 @@ def _mkfile(p: Path, data: bytes = b"x") -> None:
     p.write_bytes(data)
 
 
+def _resub(p: Path, pattern: str, new: str) -> None:
+    text = p.read_text()
+    assert re.search(pattern, text), pattern
+    p.write_text(re.sub(pattern, new, text))
+
+
+def _median_only(p: Path) -> None:
+    """Keep only the ``Median throughput`` block (a real shape: no per-window lines)."""
+    p.write_text("".join(ln for ln in p.read_text().splitlines(keepends=True)
+                         if "ulp-mlperf:" in ln))
+
+
 def _oversize(t: Path) -> None:
     with open(t / "closed/Acme/big.bin", "wb") as fh:
         fh.truncate(524_288_001)  # sparse
@@ -88,6 +100,9 @@ CASES: dict[str, tuple[Callable[[Path, Path], object], str]] = {
         json.dumps({"Status": "Available", "Division": "Closed", "Submitter": "Acme"})), "v1.3"),
     "TINY-SYS-005": (lambda t, b: _sysjson(t, Division="Open"), "v1.3"),
     "TINY-SYS-006": (lambda t, b: _sysjson(t, Submitter="Acme Corp"), "v1.3"),
+    "TINY-ACC-005": (lambda t, b: _resub(b / A / "results.txt", r"AUC = [0-9.]+", "AUC = 0.123"),
+                     "v1.3"),
+    "TINY-PERF-009": (lambda t, b: _median_only(b / P / "results.txt"), "v1.3"),
     "TINY-HYG-001": (lambda t, b: os.symlink("results.txt", b / P / "link.txt"), "v1.3"),
     "TINY-HYG-002": (lambda t, b: os.symlink("/etc", t / "closed/Acme/code"), "v1.3"),
     "TINY-HYG-003": (lambda t, b: _oversize(t), "v1.3"),
@@ -165,6 +180,7 @@ def test_every_rule_has_a_case() -> None:
     ids = {r.id for v in ("v1.3", "v1.4") for r in load_ruleset(v).rules}
     elsewhere = {"TINY-HYG-011"}  # archives: test_hostile.py
     elsewhere |= {"TINY-MODEL-001"}  # test_model_rule.py
+    elsewhere |= {"TINY-CHECK-001"}  # damaged archives: tests/checker/test_hostile_corpus.py
     elsewhere |= {i for i in ids if "SWW" in i}  # test_sww.py (its own case table)
     assert ids - set(CASES) == elsewhere
 

@@ -152,12 +152,13 @@ def test_summary_csv_has_the_sww_columns(sww: tuple[Path, Path, SwwCase]) -> Non
                              "HostProcessorMemory,AcceleratorModelName,AcceleratorFrequency,"
                              "AcceleratorMemory,HardwareNotes,InferenceFramework,"
                              "SoftwareLibraries,SoftwareNotes,FalsePositives,FalseNegatives,"
-                             "DutyCycle")
+                             "DutyCycle,RecomputedResult,RecomputedAccuracy,RecomputedPower,"
+                             "Verdict")
     duty, _p, tput = case.duty
     assert lines[1].startswith(f'"Acme","available","closed","Board-1","Board","sww","sww",'
                                f'"{fmt(tput)}","inf./sec.","0.8979591836734694","True","25.0",'
                                f'"mW",')
-    assert lines[1].endswith(f'"4","6","{fmt(duty)}"')
+    assert f'"4","6","{fmt(duty)}",' in lines[1] and lines[1].endswith('"valid"')
     # performance/ only: no power (P-sww_perf_only); LAYOUT-011 warns but the row stays
     shutil.rmtree(bench / "energy")
     write_folder(bench / "performance", case, mode="p")

@@ -36,12 +36,12 @@ def test_official_script_loads_and_keeps_every_entry(mode):
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_the_stream_entry_fails_only_when_used(mode):
+def test_the_stream_entry_parses_now(mode):
+    # the official files' sww01 entry (a `stream` step) runs since the sww01 flow landed
     entries = scenarios.load_test_script(official(mode))
     sww = entries["sww01"]
-    assert sww.problem and "stream" in sww.problem
-    with pytest.raises(ConfigError, match=r"sww01.*stream"):
-        scenarios.usable(sww)
+    assert sww.problem is None
+    assert scenarios.usable(sww) is sww
     assert scenarios.usable(entries["kws01"]) is entries["kws01"]
 
 

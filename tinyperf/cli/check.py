@@ -1,6 +1,8 @@
 """``tinyperf check``: validate a submission tree (folder, .zip or .tar.gz) against the rules.
 
-Exit codes: 0 every result valid, 1 rule errors found, 2 the tool could not do its job.
+Exit codes: 0 every result valid, 1 rule errors found (or no result at all), 2 usage
+error (bad option, path not found), 3 could not check (part of the tree or a whole round
+unreadable: a damaged archive, a failure inside the checker; the rest is still reported).
 """
 
 from __future__ import annotations
@@ -27,16 +29,25 @@ def register(subparsers: Any) -> None:
     p = o.add_parser(
         subparsers, "check", help="check a submission tree against the MLPerf Tiny rules",
         description="Check an MLPerf Tiny submission tree (a round, a division or a submitter "
-                    "folder, or a .zip/.tar.gz of one): every claim in results.txt is "
-                    "recomputed from the raw logs. Exit codes: 0 every result valid, 1 rule "
-                    "errors found, 2 the tool could not do its job.",
+                    "folder, a .zip/.tar.gz of one, or a folder of rounds): every claim in "
+                    "results.txt is recomputed from the raw logs. A round without a rule "
+                    "file of its own (v0.5, v0.7) is checked with the nearest later rule set; "
+                    "a folder of rounds ends with a summary table.\n\n"
+                    "Exit status 0: every result valid.\n\n"
+                    "Exit status 1: rule errors found (or no result at all).\n\n"
+                    "Exit status 2: usage error (bad option, path not found, unknown rule "
+                    "id).\n\n"
+                    "Exit status 3: could not check: part of the tree or a whole round was "
+                    "unreadable (a damaged archive, a failure inside the checker); the rest "
+                    "is still checked and reported (TINY-CHECK-001).",
         example=EXAMPLE)
     p.add_argument("path", type=Path, metavar="PATH",
                    help="round, division or submitter folder, a folder of rounds, or archive")
     o.add_round(p, help=f"rule set (default: from a vX.Y path component, else "
                         f"{o.DEFAULT_ROUND})")
     p.add_argument("--format", choices=("text", "json", "csv"), default="text",
-                   help="text report, JSON report, or the official summary CSV")
+                   help="text report, JSON report (the data the others render), or the "
+                        "official summary CSV plus recomputed figures and a verdict")
     p.add_argument("--submitter", help="check only this submitter folder (exact name)")
     o.add_waive(p)
     o.add_reference_dir(p, REFERENCE_ENV)
@@ -58,5 +69,12 @@ def handle(args: argparse.Namespace) -> int:
         args.output.write_text(output, encoding="utf-8")
     else:
         sys.stdout.write(output)
+    return exit_status(reports)
+
+
+def exit_status(reports: list[Any]) -> int:
+    """0 valid, 1 rule errors (or no result at all), 3 part of the input not checked."""
+    if any(r.incomplete for r in reports):
+        return 3
     # no result at all is not a pass: a wrong path must not look like a clean submission
     return 0 if all(r.ok and r.rows for r in reports) else 1

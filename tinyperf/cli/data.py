@@ -14,6 +14,8 @@ from typing import Any
 from tinyperf.cli import options as o
 
 _MODELS = o.BENCHMARK_MODELS
+#: ``data demo`` also writes the sww01 demo stream (a WAV + truth file, no .bin set).
+_DEMO_MODELS = (*_MODELS, "sww01")
 
 
 def register(subparsers: Any) -> None:
@@ -53,12 +55,13 @@ def register(subparsers: Any) -> None:
                                  "tinyperf data demo --output-dir datasets --model-id kws01 "
                                  "--evaluate"))
     o.add_output_dir(demo, deprecated=("--out",), required=True,
-                     help="output folder; sets go to DIR/kws01 and DIR/ad01")
+                     help="output folder; sets go to DIR/kws01, DIR/ad01 and DIR/sww01 "
+                          "(a ~60 s stereo WAV stream + its truth JSON)")
     demo.add_argument("--seed", type=int, default=None,
                       help="random seed (default: tinyperf.reference_models.demo.DEFAULT_SEED, "
                            "the seed of the committed demo data)")
-    o.add_model_id(demo, choices=_MODELS, deprecated=("--model",), action="append",
-                   help="only this benchmark (repeatable; default both)")
+    o.add_model_id(demo, choices=_DEMO_MODELS, deprecated=("--model",), action="append",
+                   help="only this benchmark (repeatable; default all)")
     demo.add_argument("--evaluate", action="store_true",
                       help="score the sets with the int8 reference models afterwards "
                            "(models from $TINYPERF_REFERENCE_DIR or the cache)")
@@ -91,11 +94,15 @@ def handle_demo(args: argparse.Namespace) -> int:
     """Run :func:`tinyperf.reference_models.demo.make_demo` (and optionally ``evaluate_demo``)."""
     from tinyperf.reference_models import demo
 
-    models = tuple(args.model_id) if args.model_id else _MODELS
+    models = tuple(args.model_id) if args.model_id else _DEMO_MODELS
     seed = demo.DEFAULT_SEED if args.seed is None else args.seed
     reports = demo.make_demo(args.output_dir, seed=seed, models=models)
     for report in reports.values():
         _print_report(report)
+    if "sww01" in models:
+        sww = args.output_dir / "sww01"
+        print(f"sww01: wrote {demo.SWW_WAV} + {demo.SWW_TRUTH} to {sww} (synthetic stream: "
+              "espeak-ng words incl. 'marvin' over noise)")
     if args.evaluate:
         scores = demo.evaluate_demo(args.output_dir)
         if scores.kws01_top1 is not None:
@@ -104,4 +111,9 @@ def handle_demo(args: argparse.Namespace) -> int:
         if scores.ad01_auc is not None:
             print(f"ad01: AUC {scores.ad01_auc:.3f} on {scores.ad01_files} files "
                   "(pipeline check, not an MLPerf result)")
+        if scores.sww01 is not None:
+            tp, fn, fp = scores.sww01
+            print(f"sww01: {tp} True positives, {fn} False negatives, {fp} False positives "
+                  f"on {scores.sww01_wakewords} wakewords (host pipeline, pipeline check, "
+                  "not an MLPerf result)")
     return 0

@@ -30,7 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="where the sessions, the report and the tree go")
     parser.add_argument("--dataset-path", type=Path, help="default: the committed demo sets")
     parser.add_argument("--baud", type=int, help="emulate this baud rate on the virtual link")
-    parser.add_argument("--models", default="kws01,ad01", help="comma-separated model ids")
+    parser.add_argument("--models", default="kws01,ad01,sww01",
+                        help="comma-separated model ids (sww01: energy mode on the virtual "
+                             "streaming bench)")
     parser.add_argument("--no-energy", action="store_true", help="skip the energy runs")
 
 

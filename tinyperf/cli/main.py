@@ -21,7 +21,7 @@ from tinyperf.cli.options import HelpFormatter, examples
 
 #: Subcommand modules under ``tinyperf.cli``, in help order.
 SUBCOMMANDS = ("run", "demo", "sim", "devices", "data", "models", "energy", "firmware", "check",
-               "package", "history", "compare", "report", "robustness")
+               "package", "history", "compare", "report", "robustness", "farm")
 
 EXAMPLE = examples(
     "tinyperf demo",

@@ -1,10 +1,15 @@
 """``tinyperf models``: inspect, evaluate and verify ``.tflite`` models.
 
-- ``models info FILE.tflite [--json]``: ops, tensors and quantization, parameters, MACs,
-  flash bytes and activation memory (:mod:`tinyperf.reference_models.tflite_info`).
+- ``models info FILE.tflite|ID [--json]``: ops, tensors and quantization, parameters, MACs,
+  flash bytes and activation memory (:mod:`tinyperf.reference_models.tflite_info`); a
+  registry id (``sww01``) also prints its registry record.
 - ``models evaluate MODEL.tflite|--model-id ID --dataset-path DIR [--labels FILE]``: host
   reference evaluation on the official ``.bin`` layout
   (:mod:`tinyperf.reference_models.evaluate`).
+- ``models evaluate sww01 [--wav W] [--truth T | --dataset-path DIR] [--allowance readme]``:
+  stream WAVs through the sww01 device pipeline on the host and score them with the
+  runner's rules (:mod:`tinyperf.reference_models.sww.evaluate`); no data given = the
+  registry's short test stream.
 - ``models verify SUBMITTED.tflite --model-id ID [--reference PATH]``: closed-division
   equivalence with the reference model or one of its float companions
   (:mod:`tinyperf.reference_models.verify`); exit 1 when not equivalent.
@@ -46,7 +51,8 @@ def register(subparsers: Any) -> None:
     info = o.add_parser(sub, "info", help="graph, sizes, MACs and activation memory of a model",
                         example=("tinyperf models info kws_ref_model.tflite",
                                  "tinyperf models info mine.tflite --json > footprint.json"))
-    info.add_argument("file", type=Path, metavar="MODEL.tflite", help=".tflite file")
+    info.add_argument("file", type=Path, metavar="MODEL.tflite",
+                      help=".tflite file, or a registry model id (kws01, ad01, sww01, ...)")
     info.add_argument("--json", action="store_true", help="print JSON instead of tables")
     info.add_argument("--tensors", action="store_true", help="also list every tensor")
     info.set_defaults(handler=handle_info)
@@ -55,12 +61,14 @@ def register(subparsers: Any) -> None:
                       example=("tinyperf models evaluate --model-id kws01 "
                                "--dataset-path datasets",
                                "tinyperf models evaluate mine.tflite --dataset-path datasets/ad01 "
-                               "--rounding exact --json"))
+                               "--rounding exact --json",
+                               "tinyperf models evaluate sww01 --wav short_wav_easy10s.wav "
+                               "--truth sww_short_test.json"))
     ev.add_argument("model", nargs="?", type=Path, default=None, metavar="MODEL.tflite",
                     help=".tflite file (or --model-id)")
     o.add_model_id(ev, help="registry model id instead of a file (kws01, ad01, kws01_fp32, ...)")
-    o.add_dataset_path(ev, required=True,
-                       help="folder with y_labels.csv and the .bin files (or its parent)")
+    o.add_dataset_path(ev, help="folder with y_labels.csv and the .bin files (or its "
+                                "parent); sww01: a folder of truth JSON files and WAVs")
     ev.add_argument("--labels", default="y_labels.csv",
                     help="label file name in that folder, or a path (e.g. y_labels_alt.csv)")
     ev.add_argument("--kernels", choices=("reference", "xnnpack"), default=None,
@@ -71,6 +79,14 @@ def register(subparsers: Any) -> None:
                          "unrounded (reference Python)")
     ev.add_argument("--workers", type=int, default=None,
                     help="interpreters run in parallel threads (default: up to 2)")
+    ev.add_argument("--wav", type=Path, default=None, metavar="WAV",
+                    help="sww01: one 16 kHz 16-bit WAV stream to score (with --truth)")
+    ev.add_argument("--truth", type=Path, default=None, metavar="JSON",
+                    help="sww01: runner truth file; alone: every entry whose WAV sits next "
+                         "to it (or in --dataset-path)")
+    ev.add_argument("--allowance", choices=("code", "readme"), default="code",
+                    help="sww01: admissible window after a wakeword, the runner code's "
+                         "+2.0 s (default) or its README's +1.0 s")
     ev.add_argument("--json", action="store_true", help="print JSON instead of tables")
     ev.set_defaults(handler=handle_evaluate)
 
@@ -222,14 +238,43 @@ def format_info(s: dict[str, Any], with_tensors: bool = False) -> str:
     return "\n".join(lines)
 
 
-def handle_info(args: argparse.Namespace) -> int:
-    """Print the footprint report of one ``.tflite`` file."""
-    from tinyperf.reference_models import tflite_info
+def _registry_id(value: Path | None) -> str | None:
+    """``value`` as a registry model id when it names one and is not a file on disk."""
+    from tinyperf.reference_models import registry
 
-    s = tflite_info.summary(tflite_info.read_model(args.file))
+    if value is None or value.exists() or str(value) not in registry.model_ids():
+        return None
+    return str(value)
+
+
+def format_registry(spec: Any, path: Path) -> str:
+    """The registry record of a model: id, file, checksums, data files."""
+    lines = [f"{spec.model_id}: {spec.description}",
+             f"  file    {path}",
+             f"  sha256  {spec.sha256}" + (f"  md5 {spec.md5}" if spec.md5 else ""),
+             f"  source  {spec.url}"]
+    lines += [f"  data    {d.file} ({d.size:,} bytes, sha256 {d.sha256[:16]}...)"
+              for d in spec.data_files]
+    return "\n".join(lines)
+
+
+def handle_info(args: argparse.Namespace) -> int:
+    """Print the footprint report of one ``.tflite`` file (or of a registry model)."""
+    from tinyperf.reference_models import registry, tflite_info
+
+    model_id = _registry_id(args.file)
+    path = registry.resolve_model_file(model_id) if model_id else args.file
+    s = tflite_info.summary(tflite_info.read_model(path))
     if args.json:
+        if model_id:
+            spec = registry.get_model(model_id)
+            s = {**s, "registry": {"model_id": model_id, "sha256": spec.sha256, "md5": spec.md5,
+                                   "url": spec.url,
+                                   "data_files": [d.file for d in spec.data_files]}}
         _print_json(s)
     else:
+        if model_id:
+            print(format_registry(registry.get_model(model_id), path) + "\n")
         print(format_info(s, args.tensors))
     return 0
 
@@ -281,6 +326,15 @@ def handle_evaluate(args: argparse.Namespace) -> int:
     """Evaluate a kws01 / ad01 model on an input set and print the runner's figures."""
     from tinyperf.reference_models import evaluate
 
+    positional_id = _registry_id(args.model)
+    if positional_id is not None:
+        if args.model_id is not None and args.model_id != positional_id:
+            raise _error(f"model {positional_id} and --model-id {args.model_id} disagree")
+        args.model, args.model_id = None, positional_id
+    if _is_sww(args):
+        return handle_evaluate_sww(args)
+    if args.dataset_path is None:
+        raise _error("required for kws01/ad01 evaluation", key="--dataset-path")
     path = _model_path(args.model, args.model_id)
     if args.workers is not None and args.workers < 1:
         raise _error("must be at least 1", key="--workers")
@@ -294,6 +348,87 @@ def handle_evaluate(args: argparse.Namespace) -> int:
         _, labels = evaluate.dataset_folder(args.dataset_path, data["benchmark"],
                                                  args.labels)
         print(format_evaluation(data, str(labels)))
+    return 0
+
+
+def _is_sww(args: argparse.Namespace) -> bool:
+    from tinyperf.reference_models import registry
+
+    if args.wav is not None or args.truth is not None:
+        return True
+    return args.model_id is not None and registry.get_model(args.model_id).metric == "detections"
+
+
+def format_sww_evaluation(r: dict[str, Any]) -> str:
+    """Render an sww01 :class:`Evaluation` ``as_dict()`` as text."""
+    window = "+2.0 s (runner code)" if r["allowance"] == "code" else "+1.0 s (runner README)"
+    lines = [f"model      {r['model']} ({r['kernels']} kernels)",
+             f"scoring    runner rules: window end {window}, 1 s false-positive debounce"]
+    for s in r["streams"]:
+        steps = s["steps"]
+        rate = steps / max(s["features_s"] + s["model_s"], 1e-9)
+        lines += [
+            "",
+            f"stream     {s['wav']}: {steps} steps ({steps * 0.032:.2f} s of audio), "
+            f"{len(s['detection_windows'])} wakeword window(s)",
+            f"  pulses   {len(s['detection_steps'])} (step 0 = origin): "
+            + _ranges(s["detection_steps"]),
+            f"  score    {s['tp']} TP, {s['fn']} FN, {s['fp']} FP",
+            f"  missed   {s['false_negatives_s']}" if s["false_negatives_s"] else "  missed   none",
+            f"  false    {s['false_positives_s']}" if s["false_positives_s"] else "  false    none",
+            f"  time     features {s['features_s']:.3f} s, model {s['model_s']:.3f} s "
+            f"({rate:,.0f} steps/s)",
+        ]
+    lines += ["", f"total      {r['tp']} True positives, {r['fn']} False negatives, "
+                  f"{r['fp']} False positives ({len(r['streams'])} stream(s))"]
+    lines += [f"skipped    {s}" for s in r["skipped"]]
+    return "\n".join(lines)
+
+
+def _ranges(steps: list[int]) -> str:
+    """``0, 43-66, 156``: consecutive steps collapsed."""
+    out: list[str] = []
+    last = -2
+    for k in steps:
+        if out and k == last + 1:
+            out[-1] = f"{out[-1].split('-')[0]}-{k}"
+        else:
+            out.append(str(k))
+        last = k
+    return ", ".join(out) or "none"
+
+
+def handle_evaluate_sww(args: argparse.Namespace) -> int:
+    """``models evaluate sww01``: stream WAVs through the device pipeline and score them."""
+    from tinyperf.reference_models import registry
+    from tinyperf.reference_models.sww import evaluate as sww
+
+    if args.kernels == "xnnpack":
+        raise _error("sww01 runs the TFLite reference kernels only (the spec's goldens)",
+                     key="--kernels")
+    model = _model_path(args.model, args.model_id or "sww01")
+    progress = (lambda m: print(m, file=sys.stderr)) if not args.json else None
+    if args.wav is not None:
+        if args.truth is None:
+            raise _error("--wav needs --truth (the stream's detection windows)")
+        result = sww.evaluate_wav(model, args.wav, args.truth, args.allowance)
+    elif args.truth is not None:
+        result = sww.evaluate_truth(model, args.truth, args.dataset_path, args.allowance,
+                                    progress)
+    elif args.dataset_path is not None:
+        result = sww.evaluate_folder(model, args.dataset_path, args.allowance, progress)
+    else:  # the registry's short test stream (reference dir, cache or download)
+        wav = registry.resolve_data_file("sww01", "short_wav_easy10s.wav")
+        truth = registry.resolve_data_file("sww01", "sww_short_test.json")
+        result = sww.evaluate_wav(model, wav, truth, args.allowance)
+    if not result.streams:
+        raise _error("no stream scored: none of the truth file's WAVs was found ("
+                     + "; ".join(result.skipped) + ")")
+    data = result.as_dict()
+    if args.json:
+        _print_json(data)
+    else:
+        print(format_sww_evaluation(data))
     return 0
 
 
@@ -351,6 +486,12 @@ def handle_verify(args: argparse.Namespace) -> int:
 
 def handle_build(args: argparse.Namespace) -> int:
     """Train + quantize + export + evaluate one reference model; print the run record."""
+    import contextlib
+    import os
+    import sys
+
+    if not getattr(args, "verbose", 0):  # TensorFlow's C++ and absl noise, unless -v
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     from tinyperf.reference_models import train
 
     if args.epochs is not None and args.epochs < 1:
@@ -365,9 +506,12 @@ def handle_build(args: argparse.Namespace) -> int:
             raise _error("--test-dir applies to kws01 only (ad01 uses ToyCar/test)")
         options.update(legacy_fold=args.legacy_fold, max_calibration=args.max_calibration)
     out = args.output_dir if args.output_dir is not None else Path("build") / args.model_id
-    record = train.build(args.model_id, args.raw_path, out, epochs=args.epochs,
-                         seed=train.DEFAULT_SEED if args.seed is None else args.seed,
-                         calibration=args.calibration, **options)
+    options["verbose"] = 2  # Keras: one progress line per epoch (readable in a CI log too)
+    # Keras prints its epoch lines to stdout: keep them on stderr, stdout holds the record
+    with contextlib.redirect_stdout(sys.stderr):
+        record = train.build(args.model_id, args.raw_path, out, epochs=args.epochs,
+                             seed=train.DEFAULT_SEED if args.seed is None else args.seed,
+                             calibration=args.calibration, **options)
     if args.json:
         _print_json(record)
     else:

@@ -65,7 +65,8 @@ def register(subparsers: Any) -> None:
                                         "windows to ~11 s of DUT time (performance, energy; "
                                         "the default without a test script); "
                                         "latency mode: number of inferences (1000)")
-    p.add_argument("--warmups", type=int, help="override W of every infer step")
+    p.add_argument("--warmups", type=_count_arg("--warmups", 0),
+                   help="override W of every infer step")
     p.add_argument("--resume", type=Path, metavar="SESSION_DIR",
                    help="continue a killed run in SESSION_DIR")
     p.add_argument("--timeout", type=float, default=5.0, help="seconds per command (5)")
@@ -73,13 +74,26 @@ def register(subparsers: Any) -> None:
                    help="seconds for one infer command (default: from the DUT's own "
                         "per-inference time, at most 2x the expected window; 20 s + 1 s per "
                         "inference before the first reply)")
-    p.add_argument("--cmd-buffer", type=int, default=80,
+    p.add_argument("--cmd-buffer", type=_count_arg("--cmd-buffer", MIN_CMD_BUFFER), default=80,
                    help="the DUT's command buffer in chars (80 standard; db chunks fill it)")
+    p.add_argument("--verify-results", action="store_true",
+                   help="after each window, have the DUT re-print its results ('results') "
+                        "and run the window again if they differ (catches a damaged "
+                        "m-results line; one more round trip per window)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--model-id", metavar="MODEL",
+                   help="the model the DUT must report (e.g. sww01); refused if it reports "
+                        "another (default: whatever it reports)")
+    p.add_argument("--sww-window", choices=("code", "readme"), default="code",
+                   help="sww01 truth-window rule: code = [start, end + 2.0 s] as the "
+                        "MLCommons runner's code scores (default), readme = [start, end + "
+                        "1.0 s] as its README states")
     e = p.add_argument_group("energy mode")
-    e.add_argument("--interface", help="interface board port (energy mode)")
+    e.add_argument("--interface", help="interface board port (energy mode; sww01 in every "
+                                       "mode: the DUT is reached through it)")
     e.add_argument("--monitor", help="lpm01a:PORT, js220[:SERIAL], js110[:SERIAL] or file:PATH")
-    e.add_argument("--voltage", type=float, default=1.8, help="DUT supply voltage (1.8)")
+    e.add_argument("--voltage", type=float, default=None,
+                   help="DUT supply voltage (default: the device list's power entry, else 1.8)")
     e.add_argument("--dut-baud", type=int, help="board-to-DUT rate; setbaud only if different")
     e.add_argument("--edge", choices=("falling", "rising"), default="falling",
                    help="timestamp edge polarity that delimits windows (falling)")
@@ -99,8 +113,27 @@ def _device_yaml_file(text: str) -> Path:
     return Path(f.name)
 
 
+#: the longest fixed command (``db load NNNNN%``, ``infer N W%``) must fit the DUT's buffer
+MIN_CMD_BUFFER = 20
+
+
+def _count_arg(flag: str, minimum: int) -> Any:
+    """An argparse type: a whole number >= ``minimum`` (a usage error otherwise)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{flag} takes a whole number, got {text!r}") \
+                from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{flag} must be at least {minimum}, got {value}")
+        return value
+    return parse
+
+
 def _iterations(value: str | None) -> int | str | None:
     from tinyperf.formats.errors import ConfigError
+    from tinyperf.harness.run.scenarios import MAX_COUNT
 
     if value is None or value == "auto":
         return value
@@ -110,6 +143,10 @@ def _iterations(value: str | None) -> int | str | None:
         raise ConfigError(f"--iterations must be a number or 'auto', got {value!r}") from None
     if n < 1:
         raise ConfigError("--iterations must be at least 1")
+    if n > MAX_COUNT:
+        raise ConfigError(f"--iterations {value[:20]}{'...' if len(value) > 20 else ''} is "
+                          f"more than the firmware's 32-bit int can hold ({MAX_COUNT}); it "
+                          "parses N with atoi (use --iterations auto for ~11 s windows)")
     return n
 
 
@@ -161,6 +198,11 @@ def _session_mode(session: Path) -> str | None:
 
 
 def print_result(result: RunResult) -> None:
+    if "window_rule" in result.figures:  # sww01: detections, duty cycle (and power)
+        from tinyperf.harness.run.sww import print_stream
+
+        print_stream(result)
+        return
     if result.mode == "energy":
         from tinyperf.harness.energy.run import print_energy
 
@@ -192,6 +234,35 @@ def print_result(result: RunResult) -> None:
             print(f"    - {reason}")
 
 
+def _energy_from_device_list(args: argparse.Namespace) -> None:
+    """Fill the energy set-up the flags leave open from the device list, as the runner
+    does (interface board, power monitor, voltage, rates); a flag given always wins."""
+    from tinyperf.harness.link import devices
+
+    source: Path | None = args.device_list
+    if getattr(args, "device_yaml", None) is not None:
+        source = _device_yaml_file(args.device_yaml)
+    if source is None:
+        return
+    try:
+        entries = devices.load_device_list(source)
+    finally:
+        if source != args.device_list:
+            source.unlink()
+    where = args.device_list or "--device-yaml"
+    setup = devices.energy_setup(entries, devices.scan(), where)
+    filled = []
+    for flag, value in (("interface", setup.interface), ("monitor", setup.monitor),
+                        ("voltage", setup.voltage), ("board", setup.board),
+                        ("dut_baud", setup.dut_baud), ("interface_baud", setup.interface_baud),
+                        ("monitor_baud", setup.monitor_baud)):
+        if getattr(args, flag, None) is None and value is not None:
+            setattr(args, flag, value)
+            filled.append(f"{flag.replace('_', '-')} {value}")
+    if filled:
+        print(f"from {where}: {', '.join(filled)}", file=sys.stderr)
+
+
 def _handle_energy(args: argparse.Namespace) -> int:
     from tinyperf.harness.energy.run import (
         options_from_args,
@@ -213,20 +284,55 @@ def _handle_energy(args: argparse.Namespace) -> int:
         print_energy(result)
         sys.stdout.flush()
         return 0 if result.valid else 1
+    _energy_from_device_list(args)
     entries = scenarios.load_test_script(args.test_script) if args.test_script else None
     config = RunConfig(mode="energy", dataset_path=args.dataset_path,
                        output_dir=args.output_dir, entries=entries,
                        iterations=_iterations(args.iterations), warmups=args.warmups,
-                       port=args.interface or "", progress=False if args.no_progress else None)
+                       port=args.interface or "", progress=False if args.no_progress else None,
+                       verify_results=args.verify_results, stream_allowance=args.sww_window,
+                       model_id=args.model_id)
     result = run_energy_session(config, options_from_args(args),
                                 timeouts=Timeouts(args.timeout, args.infer_timeout))
-    print_energy(result)
+    print_result(result)
     sys.stdout.flush()
     return 0 if result.valid else 1
 
 
+def _handle_board(args: argparse.Namespace, mode: str) -> int:
+    """sww01 in performance/accuracy mode: the DUT behind the interface board (--interface)."""
+    from tinyperf.harness.link.dut import Timeouts
+    from tinyperf.harness.run import scenarios
+    from tinyperf.harness.run.runner import RunConfig
+    from tinyperf.harness.run.sww import run_board_session
+
+    entries = scenarios.load_test_script(args.test_script) if args.test_script else None
+    config = RunConfig(mode=mode, dataset_path=args.dataset_path, output_dir=args.output_dir,
+                       entries=entries, port=args.interface, baud=args.baud or 115200,
+                       progress=False, stream_allowance=args.sww_window,
+                       model_id=args.model_id)
+    result = run_board_session(config, timeouts=Timeouts(args.timeout, args.infer_timeout))
+    print_result(result)
+    sys.stdout.flush()
+    return 0 if result.valid else 1
+
+
+def _refuse_stream_resume(session: Path) -> None:
+    from tinyperf.formats.errors import ConfigError
+    from tinyperf.harness.run.session import Session
+
+    header = Session.reopen(session).journal.read()[:1]
+    if header and header[0].get("resumable") is False:
+        raise ConfigError("an sww01 session cannot be resumed (a stream is one measurement): "
+                          "run it again", path=session)
+
+
 def handle(args: argparse.Namespace) -> int:
     mode = _MODE_ALIASES[args.mode]
+    if args.resume is not None:
+        _refuse_stream_resume(args.resume)
+    elif args.interface and mode in ("performance", "accuracy"):
+        return _handle_board(args, mode)
     if args.resume is not None and _session_mode(args.resume) == "energy":
         mode = "energy"  # the session decides; --mode need not be repeated
     if mode == "energy":
@@ -244,7 +350,8 @@ def handle(args: argparse.Namespace) -> int:
     config = RunConfig(mode=mode, dataset_path=args.dataset_path, output_dir=args.output_dir,
                        entries=entries, iterations=_iterations(args.iterations),
                        warmups=args.warmups, port=port, baud=baud,
-                       progress=False if args.no_progress else None)
+                       progress=False if args.no_progress else None,
+                       verify_results=args.verify_results, model_id=args.model_id)
     result = run_session(config, resume=args.resume,
                          timeouts=Timeouts(args.timeout, args.infer_timeout),
                          cmd_buffer=args.cmd_buffer, start_dut=start_firmware)

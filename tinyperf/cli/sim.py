@@ -37,8 +37,9 @@ def register(subparsers: Any) -> None:
         help="serve a virtual DUT (pty or socket) running the reference model",
         description="Serve a virtual MLPerf Tiny DUT that runs the real .tflite model.",
         example=EXAMPLE)
-    o.add_model_id(parser, choices=o.BENCHMARK_MODELS, default="kws01",
-                   help="model the virtual DUT runs")
+    o.add_model_id(parser, choices=(*o.BENCHMARK_MODELS, "sww01"), default="kws01",
+                   help="model the virtual DUT runs (sww01: a whole streaming bench, "
+                        "interface board + DUT, with --energy-rig also an LPM01A)")
     parser.add_argument("--tflite", metavar="PATH", help="model file instead of the registry's")
     parser.add_argument("--throughput", type=float, default=None, metavar="INF_PER_S",
                         help="simulated inferences per second (default 23.0)")
@@ -71,6 +72,13 @@ def register(subparsers: Any) -> None:
     rig.add_argument("--idle-ma", type=float, default=2.0, help="DUT idle current (mA)")
     rig.add_argument("--active-ma", type=float, default=10.0,
                      help="DUT current while inferring (mA)")
+    sww = parser.add_argument_group("virtual sww01 bench (--model-id sww01)")
+    sww.add_argument("--sd-card", metavar="DIR",
+                     help="folder of 2-channel 16 kHz 16-bit WAVs the board's 'play' reads "
+                          "(e.g. the one 'tinyperf data demo' writes)")
+    sww.add_argument("--processing-ms", type=float, default=18.0,
+                     help="time the DUT is busy per 32 ms audio block (18: duty cycle "
+                          "0.5625, as the reference L4R5)")
     rig.add_argument("--simulated-time", action="store_true",
                      help="the DUT clock advances only with simulated work (fast and "
                           "deterministic) instead of following the wall clock")
@@ -86,6 +94,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.vendor is None:
         args.vendor = p.DEFAULT_VENDOR
+    if args.model_id == "sww01":
+        return run_sww_bench(args)
     if args.energy_rig:
         return run_energy_rig(args)
     if args.no_pty and args.socket is None:
@@ -161,6 +171,56 @@ def run_energy_rig(args: argparse.Namespace) -> int:
                   f"--monitor {rig.monitor} --voltage 1.8 --dataset-path DIR", flush=True)
             print(f"serving a {args.board} board, an LPM01A and a {args.model_id} DUT "
                   "(Ctrl-C to stop)", flush=True)
+            while not stop.wait(0.5):
+                pass
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 0
+
+
+def run_sww_bench(args: argparse.Namespace) -> int:
+    """Serve the virtual sww01 bench (board + DUT, and an LPM01A with --energy-rig)."""
+    from pathlib import Path
+
+    from tinyperf.firmware_interface.sim.energy_rig import virtual_sww_bench
+    from tinyperf.formats.errors import ConfigError
+
+    if args.socket is not None or args.no_pty or args.faults:
+        raise ConfigError("the sww01 bench serves ptys only (no --socket, --no-pty, --faults)")
+    if not args.sd_card or not Path(args.sd_card).is_dir():
+        raise ConfigError("the sww01 bench needs --sd-card DIR: a folder with the stream WAVs "
+                          "(tinyperf data demo writes one)", key="sd-card")
+    processing_us = round(args.processing_ms * 1000)
+    if not 0 < processing_us < 32_000:
+        raise ConfigError("--processing-ms must be between 0 and 32 (one audio block)")
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with virtual_sww_bench(args.sd_card, energy=args.energy_rig,
+                               processing_us=processing_us, idle_a=args.idle_ma * 1e-3,
+                               active_a=args.active_ma * 1e-3, tflite=args.tflite,
+                               vendor=args.vendor, realtime=not args.simulated_time) as bench:
+            print(f"interface: {bench.interface_url}", flush=True)
+            mode = "performance"
+            extra = ""
+            if bench.monitor:
+                print(f"monitor: {bench.monitor}", flush=True)
+                mode, extra = "energy", f" --monitor {bench.monitor} --voltage 1.8"
+                duty = processing_us / 32_000
+                mw = 1.8 * (args.idle_ma + (args.active_ma - args.idle_ma) * duty)
+                print(f"truth: {mw:.4f} mW average while streaming at 1.8 V (idle "
+                      f"{args.idle_ma:g} mA, {args.active_ma:g} mA for {args.processing_ms:g} "
+                      "ms of every 32 ms block)", flush=True)
+            print(f"use: tinyperf run --mode {mode} --interface {bench.interface_url}{extra} "
+                  "--test-script TESTS.yaml --dataset-path DIR", flush=True)
+            print(f"serving an sww01 bench, SD card {args.sd_card} "
+                  f"({'simulated time' if args.simulated_time else 'real time'}; Ctrl-C to "
+                  "stop)", flush=True)
             while not stop.wait(0.5):
                 pass
     finally:
