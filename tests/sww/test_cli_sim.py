@@ -13,19 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.sim.test_cli_energy_rig import _read_header
 from tinyperf.cli.main import main
-
-
-def _read_header(proc: subprocess.Popen[str]) -> dict[str, str]:
-    assert proc.stdout is not None
-    lines: dict[str, str] = {}
-    while "serving" not in lines:
-        line = proc.stdout.readline()
-        if not line:
-            raise AssertionError(f"tinyperf sim ended: {proc.stderr.read() if proc.stderr else ''}")
-        key, _, value = line.partition(" ")
-        lines[key.rstrip(":")] = value.strip()
-    return lines
 
 
 @pytest.mark.timeout(120)

@@ -12,9 +12,11 @@ powers it, both on ptys; it prints ``interface:``, ``monitor:`` and the analytic
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import signal
 import threading
+from collections.abc import Iterator
 from types import FrameType
 from typing import Any
 
@@ -28,6 +30,24 @@ EXAMPLE = (
     "tinyperf sim --model-id ad01 --socket 5555 --no-pty --throughput 99.5",
     "tinyperf sim --energy-rig --model-id kws01 --board-kind legacy --simulated-time",
 )
+
+
+
+@contextlib.contextmanager
+def stop_on_signal() -> Iterator[threading.Event]:
+    """An event set by SIGINT/SIGTERM while the block runs (the serving loops wait on it);
+    the previous handlers are restored on the way out."""
+    stop = threading.Event()
+
+    def on_signal(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def register(subparsers: Any) -> None:
@@ -118,13 +138,7 @@ def run(args: argparse.Namespace) -> int:
         on_timestamp=on_timestamp if args.energy else None,
     )
     faults = load_faults(args.faults) if args.faults else []
-    stop = threading.Event()
-
-    def on_signal(_signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
+    with stop_on_signal() as stop:
         with SimServer(dut, pty=not args.no_pty, socket_port=args.socket,
                        baud=args.baud or None, realtime=args.realtime, faults=faults) as server:
             if server.pty_path:
@@ -135,9 +149,6 @@ def run(args: argparse.Namespace) -> int:
             while not stop.wait(0.5):
                 if server.error is not None:
                     raise server.error
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
     return 0
 
 
@@ -151,13 +162,7 @@ def run_energy_rig(args: argparse.Namespace) -> int:
     if args.latency_us is not None:
         raise ConfigError("--energy-rig takes --throughput, not --latency-us")
     throughput = args.throughput or 23.0
-    stop = threading.Event()
-
-    def on_signal(_signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
+    with stop_on_signal() as stop:
         with virtual_energy_rig(args.model_id, throughput=throughput,
                                 idle_a=args.idle_ma * 1e-3, active_a=args.active_ma * 1e-3,
                                 tflite=args.tflite, vendor=args.vendor, board=args.board,
@@ -173,9 +178,6 @@ def run_energy_rig(args: argparse.Namespace) -> int:
                   "(Ctrl-C to stop)", flush=True)
             while not stop.wait(0.5):
                 pass
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
     return 0
 
 
@@ -194,13 +196,7 @@ def run_sww_bench(args: argparse.Namespace) -> int:
     processing_us = round(args.processing_ms * 1000)
     if not 0 < processing_us < 32_000:
         raise ConfigError("--processing-ms must be between 0 and 32 (one audio block)")
-    stop = threading.Event()
-
-    def on_signal(_signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
+    with stop_on_signal() as stop:
         with virtual_sww_bench(args.sd_card, energy=args.energy_rig,
                                processing_us=processing_us, idle_a=args.idle_ma * 1e-3,
                                active_a=args.active_ma * 1e-3, tflite=args.tflite,
@@ -223,7 +219,4 @@ def run_sww_bench(args: argparse.Namespace) -> int:
                   "stop)", flush=True)
             while not stop.wait(0.5):
                 pass
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
     return 0
