@@ -1,34 +1,54 @@
-"""Accuracy-run wall time per kws01 file over the virtual DUT, vs the wire limit.
+"""Accuracy-run wall time per input over a serial link: standard protocol, fast load, runner.
 
-The virtual DUT runs as its own process (``tinyperf sim``), as a board would.
+The DUTs run as their own processes, as a board would: the virtual DUT (``tinyperf sim``,
+UART wire time emulated at the baud rate) and the C host firmware (``host://kws01``, a pty
+with no baud rate: what is left there is the per-command cost of host + firmware).
 
-For each emulated baud rate, three measurements side by side in one run:
+1. kws01, per file, at each baud rate, side by side in one run:
 
-- tinyperf: the ``Dut`` client (38-byte ``db`` chunks filling the 80-char buffer, chunked
-  reads) loading each file and running ``infer 1 0``;
-- the wire limit: the bytes that run moved in both directions divided by the byte rate
-  (10 bits per byte, 8N1) -- no host can beat it on a half-duplex command/answer protocol;
-- naive: the reference runner's method, 31-byte chunks and byte-at-a-time reads.
+   - standard: the ``Dut`` client on the standard protocol (38-byte ``db`` chunks filling the
+     80-char buffer), ``db load`` + ``db`` + ``infer 1 0`` per file;
+   - wire limit: the bytes the standard run moved in both directions x 10 bits / baud (8N1)
+     -- no host can beat it with the standard protocol;
+   - naive: the reference runner's method, 31-byte chunks and byte-at-a-time reads;
+   - fast: ``--fast-load auto``: one binary ``fl load`` per file (docs/fast_load.md), the
+     next file written while the DUT infers;
+   - runner: the MLCommons runner itself (``../shared/peers``, patched to open a pty),
+     accuracy mode, per file from two set sizes (its fixed start-up cancels out).
 
-Prints seconds per file and the ratios. Goal: tinyperf <= 1.10x the wire limit.
+2. ad01 windows per second at 115200: standard, fast with full loads, fast with ``fl
+   shift`` (only the 512 new bytes of each window), and the extrapolated time of the full
+   48,608-window accuracy run.
+
 Usage: python benchmarks/link_efficiency.py [--files 20] [--bauds 115200,921600]
+       [--windows 60] [--no-runner] [--no-host]
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import serial
+import yaml
 from tinyperf.harness.link.dut import Dut
 from tinyperf.harness.link.transport import open_link
 from tinyperf.harness.run.datasets import Dataset
 from tinyperf.reference_models.demo import demo_data_dir
+
+PEERS = Path(__file__).resolve().parents[2] / "shared" / "peers"
+RUNNER_DEPS = "import numpy, sklearn, matplotlib, yaml, serial, usb"
+#: windows of the full ad01 accuracy set: 248 files x 196 windows
+AD01_FULL_WINDOWS = 48_608
+AD01_FILES = 248
 
 
 class NaiveLoader:
@@ -72,14 +92,10 @@ class NaiveLoader:
 
 
 @contextlib.contextmanager
-def virtual_dut(baud: int) -> Iterator[str]:
+def virtual_dut(baud: int, model: str = "kws01") -> Iterator[str]:
     """``tinyperf sim`` in its own process (a DUT is another device: no shared GIL)."""
-    cmd = [sys.executable, "-m", "tinyperf.cli.main", "sim", "--model-id", "kws01",
-           "--throughput", "23"]
-    if baud:
-        cmd += ["--baud", str(baud)]
-    else:
-        cmd += ["--baud", "0"]
+    cmd = [sys.executable, "-m", "tinyperf.cli.main", "sim", "--model-id", model,
+           "--throughput", "23", "--baud", str(baud or 0)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None
@@ -92,63 +108,242 @@ def virtual_dut(baud: int) -> Iterator[str]:
         proc.wait(timeout=10)
 
 
-def measure(baud: int, inputs: list[bytes]) -> dict[str, float]:
-    out: dict[str, float] = {}
-    with virtual_dut(baud) as url:
-        link = open_link(url, baud or 115200)
-        dut = Dut(link)
+@contextlib.contextmanager
+def host_firmware(model: str = "kws01") -> Iterator[str]:
+    """The C firmware's POSIX build on a pty (built into the firmware cache if needed)."""
+    from tinyperf.firmware_interface.links import open_firmware_link
+
+    link = open_firmware_link(f"host://{model}")
+    try:
+        yield link.url
+    finally:
+        link.close()
+
+
+def run_files(url: str, baud: int, inputs: list[bytes], fast: bool) -> tuple[float, int, Dut]:
+    """(seconds per file, bytes moved per file, client) of load + ``infer 1 0`` each."""
+    link = open_link(url, baud or 115200)
+    try:
+        dut = Dut(link, fast_load=fast)
         dut.identify()
+        if fast:
+            dut.fast.negotiate()  # type: ignore[union-attr]  # once per connection, untimed
         tx0, rx0 = link.bytes_tx, link.bytes_rx
         start = time.perf_counter()
-        for data in inputs:
+        for k, data in enumerate(inputs):
             dut.load(data)
-            dut.infer(1, 0)
-        ours = time.perf_counter() - start
+            ahead = (inputs[k + 1], None) if fast and k + 1 < len(inputs) else None
+            dut.infer(1, 0, ahead=ahead)
+        seconds = time.perf_counter() - start
         moved = (link.bytes_tx - tx0) + (link.bytes_rx - rx0)
+    finally:
         link.close()
-        naive = NaiveLoader(url, baud or 115200)
+    return seconds / len(inputs), moved // len(inputs), dut
+
+
+def compute_per_file(inputs: list[bytes]) -> float:
+    """Seconds the virtual DUT really computes per ``infer 1 0`` (its engine, in this
+    process): DUT time on the critical path that no link protocol can remove."""
+    from tinyperf.firmware_interface.sim.model import make_virtual_dut
+
+    infer = make_virtual_dut("kws01").infer_fn
+    infer(inputs[0])
+    start = time.perf_counter()
+    for data in inputs:
+        infer(data)
+    return (time.perf_counter() - start) / len(inputs)
+
+
+def run_naive(url: str, baud: int, inputs: list[bytes]) -> float:
+    naive = NaiveLoader(url, baud or 115200)
+    try:
         start = time.perf_counter()
         for data in inputs:
             naive.load_and_infer(data)
-        naive_s = time.perf_counter() - start
-        naive_moved = naive.bytes_tx + naive.bytes_rx
+        return (time.perf_counter() - start) / len(inputs)
+    finally:
         naive.close()
-    n = len(inputs)
-    byte_s = 10.0 / baud if baud else 0.0
-    out["ours_s"] = ours / n
-    out["wire_s"] = moved * byte_s / n
-    out["naive_s"] = naive_s / n
-    out["naive_wire_s"] = naive_moved * byte_s / n
-    out["bytes"] = moved / n
-    out["naive_bytes"] = naive_moved / n
+
+
+# -- the MLCommons runner -------------------------------------------------------------------
+
+def runner_python() -> str | None:
+    for py in filter(None, [os.environ.get("TINYPERF_OFFICIAL_PYTHON"), sys.executable]):
+        if subprocess.run([py, "-c", RUNNER_DEPS], capture_output=True).returncode == 0:
+            return py
+    return None
+
+
+def interleaved_rows(dataset: Path) -> list[str]:
+    """kws01 label rows ordered one class after the other, so that every prefix of 12 or
+    more rows has all classes (the runner's AUC needs them all)."""
+    rows = (dataset / "kws01" / "y_labels.csv").read_text().splitlines()
+    by_class: dict[str, list[str]] = {}
+    for row in rows:
+        by_class.setdefault(row.split(",")[2].strip(), []).append(row)
+    out = []
+    while any(by_class.values()):
+        for group in by_class.values():
+            if group:
+                out.append(group.pop(0))
     return out
+
+
+def subset(dataset: Path, rows: list[str], dest: Path) -> Path:
+    """A kws01 dataset root with ``rows`` (copies of the inputs)."""
+    (dest / "kws01").mkdir(parents=True, exist_ok=True)
+    for row in rows:
+        name = row.split(",")[0].strip()
+        if not (dest / "kws01" / name).exists():
+            shutil.copy(dataset / "kws01" / name, dest / "kws01" / name)
+    (dest / "kws01" / "y_labels.csv").write_text("\n".join(rows) + "\n")
+    return dest
+
+
+def runner_per_file(url: str, baud: int, dataset: Path, counts: tuple[int, int],
+                    work: Path) -> float | str:
+    """The runner's accuracy seconds per kws01 file, or why it was not measured."""
+    if not (PEERS / "mlc_runner_pty.patch").is_file():
+        return "../shared/peers is absent"
+    py = runner_python()
+    if py is None:
+        return "no interpreter with the runner's dependencies (TINYPERF_OFFICIAL_PYTHON)"
+    copy = work / "tiny"
+    if not copy.exists():
+        shutil.copytree(PEERS / "mlcommons_tiny", copy)
+        subprocess.run(["patch", "-d", str(copy), "-p1", "-i",
+                        str(PEERS / "mlc_runner_pty.patch")], check=True, capture_output=True)
+    runner = copy / "benchmark" / "runner"
+    times = []
+    for count in (counts[0], *counts):  # the first run only warms caches: not counted
+        root = subset(dataset, interleaved_rows(dataset)[:count], work / f"ds{count}")
+        run_dir = work / f"run{count}_{baud}"
+        shutil.rmtree(run_dir, ignore_errors=True)
+        run_dir.mkdir()
+        devices = [{"name": "l4r5zi", "type": "dut", "port": url,
+                    "baud": {"energy": 9600, "performance": baud, "accuracy": baud}}]
+        (run_dir / "devices.yaml").write_text(yaml.safe_dump(devices))
+        start = time.perf_counter()
+        proc = subprocess.run(
+            [py, str(runner / "main.py"), "-d", str(run_dir / "devices.yaml"), "-t",
+             str(runner / "tests_accuracy.yaml"), "-s", str(root), "-m", "a"],
+            cwd=run_dir, capture_output=True, text=True, timeout=900,
+            env={**os.environ, "PYTHONPATH": str(runner), "MPLBACKEND": "Agg"})
+        times.append(time.perf_counter() - start)
+        if proc.returncode != 0:
+            return f"the runner failed: {(proc.stdout + proc.stderr)[-300:]!r}"
+    return (times[2] - times[1]) / (counts[1] - counts[0])
+
+
+# -- ad01 windows ---------------------------------------------------------------------------
+
+def ad01_windows(url: str, baud: int, windows: list[bytes], mode: str) -> float:
+    """Windows per second: ``standard``, ``fast-load`` (full loads) or ``fast-shift``."""
+    link = open_link(url, baud)
+    try:
+        dut = Dut(link, fast_load=mode != "standard")
+        dut.identify()
+        if dut.fast is not None:
+            dut.fast.negotiate()
+        stride = 512 if mode == "fast-shift" else None
+        dut.load(windows[0])
+        dut.infer(1, 0)  # the first window of a file is a full load in every mode
+        start = time.perf_counter()
+        for k, window in enumerate(windows[1:], start=1):
+            dut.load(window, stride)
+            nxt = windows[k + 1] if k + 1 < len(windows) else None
+            dut.infer(1, 0, ahead=(nxt, stride) if nxt is not None and dut.fast else None)
+        return (len(windows) - 1) / (time.perf_counter() - start)
+    finally:
+        link.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--files", type=int, default=20)
+    parser.add_argument("--files", type=int, default=36, help="kws01 files (>= 13)")
     parser.add_argument("--bauds", default="115200,921600")
+    parser.add_argument("--windows", type=int, default=60,
+                        help="ad01 windows per mode (standard: a third of them)")
     parser.add_argument("--dataset-path", type=Path, default=demo_data_dir())
+    parser.add_argument("--no-runner", action="store_true", help="skip the MLCommons runner")
+    parser.add_argument("--runner-files", type=int, default=120,
+                        help="files of the runner's larger set (its per-file time is the "
+                             "difference of two runs over the difference of their sizes)")
+    parser.add_argument("--no-host", action="store_true", help="skip the C host firmware")
     args = parser.parse_args()
-    ds = Dataset(args.dataset_path, "kws01")
-    inputs = [i.data for i in ds.inputs(all_windows=False)[: args.files]]
-    print(f"kws01 accuracy loop (db load + infer 1 0), {len(inputs)} files, virtual DUT on a pty")
-    print(f"{'baud':>8} {'bytes/file':>10} {'wire s/file':>12} {'ours s/file':>12} "
-          f"{'ours/wire':>9} {'naive s/file':>13} {'naive/wire':>10} {'naive/ours':>10}")
+    work = Path(tempfile.mkdtemp(prefix="link_efficiency_"))
+    files = max(args.files, 13)
+    root = subset(args.dataset_path, interleaved_rows(args.dataset_path)[:files], work / "ds")
+    inputs = [i.data for i in Dataset(root, "kws01").inputs(all_windows=False)]
     bauds = [int(b) for b in args.bauds.split(",")]
+    compute = compute_per_file(inputs)
+
+    print(f"kws01 accuracy loop (load + infer 1 0), {len(inputs)} files, virtual DUT on a pty")
+    print(f"the virtual DUT computes {compute * 1e3:.2f} ms per infer 1 0 (real time, its "
+          "engine): 'std/(w+c)' counts it with the wire")
+    print(f"{'baud':>8} {'wire s/file':>11} {'std s/file':>10} {'std/wire':>8} {'std/(w+c)':>9} "
+          f"{'naive/wire':>10} {'fast s/file':>11} {'fast/wire':>9} {'runner s/file':>13} "
+          f"{'fast/runner':>11}")
     for baud in bauds:
-        m = measure(baud, inputs)
-        print(f"{baud:>8} {m['bytes']:>10.0f} {m['wire_s']:>12.5f} {m['ours_s']:>12.5f} "
-              f"{m['ours_s'] / m['wire_s']:>9.3f} {m['naive_s']:>13.5f} "
-              f"{m['naive_s'] / m['wire_s']:>10.3f} {m['naive_s'] / m['ours_s']:>10.2f}")
-        print(f"{'':>8} naive moves {m['naive_bytes']:.0f} bytes/file "
-              f"(wire {m['naive_wire_s']:.5f} s/file)")
-    m = measure(0, inputs)
-    print(f"no baud emulation: ours {m['ours_s'] * 1e3:.2f} ms/file, naive "
-          f"{m['naive_s'] * 1e3:.2f} ms/file -- the fixed round-trip cost (host + emulator "
-          "threads) that adds to the wire time at every rate")
-    print("wire = bytes both ways x 10 bits / baud (8N1); goal ours/wire <= 1.10")
+        byte_s = 10.0 / baud
+        with virtual_dut(baud) as url:
+            std_s, std_bytes, _ = run_files(url, baud, inputs, fast=False)
+            fast_s, fast_bytes, _ = run_files(url, baud, inputs, fast=True)
+            naive_s = run_naive(url, baud, inputs)
+            runner: float | str = "skipped (--no-runner)"
+            if not args.no_runner:
+                # 12: every class once; the larger set drowns the start-up's jitter
+                counts = (12, args.runner_files)
+                runner = runner_per_file(url, baud, args.dataset_path, counts, work)
+        wire = std_bytes * byte_s
+        runner_text = f"{runner:>13.5f}" if isinstance(runner, float) else f"{'-':>13}"
+        ratio = f"{fast_s / runner:>11.3f}" if isinstance(runner, float) else f"{'-':>11}"
+        print(f"{baud:>8} {wire:>11.5f} {std_s:>10.5f} {std_s / wire:>8.3f} "
+              f"{std_s / (wire + compute):>9.3f} "
+              f"{naive_s / wire:>10.3f} {fast_s:>11.5f} {fast_s / wire:>9.3f} {runner_text} "
+              f"{ratio}")
+        print(f"{'':>8} bytes/file: standard {std_bytes}, fast {fast_bytes} (fast wire "
+              f"{fast_bytes * byte_s:.5f} s, both directions summed; a UART is full duplex)")
+        if isinstance(runner, str):
+            print(f"{'':>8} MLCommons runner not measured: {runner}")
+    with virtual_dut(0) as url:
+        std_s, _, _ = run_files(url, 0, inputs, fast=False)
+        fast_s, _, _ = run_files(url, 0, inputs, fast=True)
+    print(f"no baud emulation: standard {std_s * 1e3:.2f} ms/file, fast {fast_s * 1e3:.2f} "
+          "ms/file -- the fixed per-command cost (host + emulator threads)")
+    if not args.no_host:
+        try:
+            with host_firmware("kws01") as url:
+                std_s, _, _ = run_files(url, 0, inputs, fast=False)
+                fast_s, _, dut = run_files(url, 0, inputs, fast=True)
+            used = dut.fast.stats.as_dict() if dut.fast else {}
+            print(f"C host firmware on a pty (no baud rate): standard {std_s * 1e3:.2f} "
+                  f"ms/file, fast {fast_s * 1e3:.2f} ms/file ({fast_s / std_s:.3f}x; fast "
+                  f"load offered: {used.get('offered') is not None})")
+        except Exception as exc:  # a benchmark reports what it could not measure
+            print(f"C host firmware not measured: {exc}")
+
+    ad = Dataset(args.dataset_path, "ad01")
+    rows = ad.inputs(all_windows=True)
+    windows = [i.data for i in rows if i.row.file == rows[0].row.file][: args.windows]
+    baud = 115200
+    print(f"\nad01 accuracy windows at {baud} baud, virtual DUT ({len(windows)} windows of "
+          f"{len(windows[0])} bytes, stride 512)")
+    with virtual_dut(baud, "ad01") as url:
+        rates = {"standard": ad01_windows(url, baud, windows[: max(4, len(windows) // 3)],
+                                          "standard"),
+                 "fast-load": ad01_windows(url, baud, windows, "fast-load"),
+                 "fast-shift": ad01_windows(url, baud, windows, "fast-shift")}
+    for mode, rate in rates.items():
+        full = AD01_FULL_WINDOWS / rate
+        if mode == "fast-shift":  # each file's first window is a full load
+            full = AD01_FILES / rates["fast-load"] + (AD01_FULL_WINDOWS - AD01_FILES) / rate
+        print(f"{mode:>12}: {rate:7.2f} windows/s -> {AD01_FULL_WINDOWS} windows in "
+              f"{full / 60:7.1f} min ({full / 3600:.2f} h)")
+    print("goals: fast/wire <= 0.45, fast/runner <= 0.4, std/wire <= 1.10 at 921600, "
+          "full ad01 run <= 45 min with the shift")
+    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

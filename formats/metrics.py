@@ -188,6 +188,39 @@ def eembc_auc(y_true: Sequence[int] | np.ndarray, values: np.ndarray) -> float:
     return float(np.mean(aucs))
 
 
+def eembc_accuracy(y_true: Sequence[int] | np.ndarray, values: np.ndarray) -> tuple[float, float]:
+    """The EEMBC EnergyRunner's (Top-1 %, AUC) of the values as printed (ic_vww.md 4.2).
+
+    No normalisation: Top-1 is the raw argmax (lowest index on ties), AUC the mean over
+    all K classes of the 100-threshold trapezoid AUC (:func:`eembc_auc`). The runner
+    prints them as ``Top-1: {:.1f}%`` and ``AUC: {:.2f}``. A one-column score (ad01) has
+    no class columns: it is scored as the MLCommons runner does.
+    """
+    y = np.asarray(y_true).astype(int)
+    v = np.asarray(values, dtype=float)
+    if v.ndim != 2 or v.shape[0] != y.size:
+        raise ValueError(f"need one row of values per label, got {v.shape}")
+    if v.shape[1] == 1:
+        return accuracy_top1(y, v), accuracy_auc(y, v)
+    return top1(y, v), eembc_auc(y, v)
+
+
+def mlc_accuracy(y_true: Sequence[int] | np.ndarray, values: np.ndarray) -> tuple[float, float]:
+    """The MLCommons runner's (Top-1 %, AUC) of one printed vector per file (ic_vww.md 4.1).
+
+    Each row is divided by its sum (:func:`normalise`: only a positive sum divides, so the
+    argmax never changes), then Top-1 = argmax, AUC = sklearn ``roc_auc_score``: binary on
+    column 1 for two columns (vww01 "person"), one-vs-rest macro for more (ic01, kws01).
+    Printed as ``Top 1% = {:2.1f}`` and ``AUC = {:.3f}``.
+    """
+    y = np.asarray(y_true).astype(int)
+    v = np.asarray(values, dtype=float)
+    if v.ndim != 2 or v.shape[0] != y.size:
+        raise ValueError(f"need one row of values per label, got {v.shape}")
+    w = np.vstack([normalise(row) for row in v]) if v.shape[1] > 1 else v
+    return accuracy_top1(y, w), accuracy_auc(y, w)
+
+
 def ad_top1_percent(y_true: np.ndarray, scores: np.ndarray) -> float:
     """The runner's ad01 "Top 1%": best (precision + recall) / 2 over 100 thresholds.
 

@@ -309,9 +309,13 @@ def msg_buffer(chunk: bytes) -> str:
     return "m-buffer-" + "-".join(f"{b:02x}" for b in chunk)
 
 
-def msg_results(values: list[float] | tuple[float, ...], decimals: int = 3) -> str:
-    """``m-results-[v0,v1,...]`` with ``%0.{decimals}f`` per value, like the reference ports."""
-    return "m-results-[" + ",".join(f"{v:.{decimals}f}" for v in values) + "]"
+def msg_results(
+    values: list[float] | tuple[float, ...], decimals: int = 3, trailing_comma: bool = False
+) -> str:
+    """``m-results-[v0,v1,...]`` with ``%0.{decimals}f`` per value, like the reference ports;
+    ``trailing_comma``: a comma after every value (the reference vww01 port: ``[0.969,0.031,]``)."""
+    body = "".join(f"{v:.{decimals}f}," for v in values)
+    return "m-results-[" + (body if trailing_comma else body[:-1]) + "]"
 
 
 def msg_input_size_mismatch(loaded: int, expected: int) -> str:

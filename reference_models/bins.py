@@ -2,7 +2,10 @@
 
 kws01: 490 bytes of int8 MFCCs, row-major [49][10]; label rows ``{file},12,{label}``.
 ad01: 102400 bytes of float32 little-endian log-mel, frame-major [200][128]; label rows
-``{file},2,{label},2560,512`` (window and stride in bytes). No header, ``\\n`` line ends.
+``{file},2,{label},2560,512`` (window and stride in bytes).
+ic01 / vww01: raw uint8 pixels, HWC, RGB, top row first: [32][32][3] (3,072 bytes) /
+[96][96][3] (27,648 bytes); label rows ``{file},10,{label}`` / ``{file},2,{label}``
+(ic_vww.md 2). No header, ``\\n`` line ends.
 
 This module owns the byte layouts and size checks; every malformed file raises
 :class:`tinyperf.formats.errors.DatasetError` naming the file (and line, for label files).
@@ -46,6 +49,8 @@ FORMATS: dict[str, BinFormat] = {
     "ad01": BinFormat(
         "ad01", (200, 128), "<f4", num_classes=2, window_bytes=2560, stride_bytes=512
     ),
+    "ic01": BinFormat("ic01", (32, 32, 3), "u1", num_classes=10),
+    "vww01": BinFormat("vww01", (96, 96, 3), "u1", num_classes=2),
 }
 
 KWS_BIN_BYTES = FORMATS["kws01"].nbytes  # 490
@@ -53,7 +58,7 @@ AD_BIN_BYTES = FORMATS["ad01"].nbytes  # 102400
 
 
 def bin_format(model: str) -> BinFormat:
-    """Return the :class:`BinFormat` of ``model`` ("kws01" or "ad01")."""
+    """Return the :class:`BinFormat` of ``model`` (kws01, ad01, ic01 or vww01)."""
     try:
         return FORMATS[model]
     except KeyError:
@@ -71,6 +76,12 @@ def encode_bin(model: str, array: np.ndarray) -> bytes:
     if fmt.dtype == "i1" and a.dtype != np.int8:
         # Refuse silent wrap-around: quantise with features.kws.quantize_mfcc first.
         raise DatasetError(f"{model} input must already be int8, got {a.dtype}")
+    if fmt.dtype == "u1" and a.dtype != np.uint8:
+        # Pixels are bytes: a float image must be scaled and cast by the caller.
+        raise DatasetError(f"{model} input must be uint8 pixels, got {a.dtype}")
+    if fmt.dtype == "u1" and a.shape != fmt.shape:
+        # A planar (CHW) image has the right size but the wrong layout (ic_vww.md 2.1).
+        raise DatasetError(f"{model} input must be HWC {fmt.shape}, got {a.shape}")
     if fmt.dtype == "<f4" and not np.all(np.isfinite(a)):
         raise DatasetError(f"{model} input contains NaN or infinite values")
     data = a.reshape(fmt.shape).astype(fmt.dtype, copy=False).tobytes()
@@ -96,7 +107,8 @@ def decode_bin(model: str, data: bytes, path: str | Path | None = None) -> np.nd
 
 
 def read_bin(path: str | Path, model: str) -> np.ndarray:
-    """Read one ``.bin`` input file (kws01 int8 [49,10], ad01 float32 [200,128])."""
+    """Read one ``.bin`` input file (kws01 int8 [49,10], ad01 float32 [200,128], ic01/vww01
+    uint8 HWC [32,32,3]/[96,96,3])."""
     p = Path(path)
     try:
         data = p.read_bytes()

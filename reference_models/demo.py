@@ -1,7 +1,9 @@
 """Demo input sets: synthesise raw audio, prepare it like real data, score it with the models.
 
-This module owns the committed demo sets in ``reference_models/demo_data/{kws01,ad01}``
-and the generated sww01 demo stream (``<dir>/sww01/``: a synthetic 16 kHz stereo WAV and
+This module owns the committed demo sets in ``reference_models/demo_data/{kws01,ad01,ic01,
+vww01}`` (ic01/vww01: procedural pictures, :mod:`.synth.images`, prepared by
+:mod:`.prepare_images` from a CIFAR-10-layout batch and person/non_person folders) and the
+generated sww01 demo stream (``<dir>/sww01/``: a synthetic 16 kHz stereo WAV and
 its truth file, too large to commit, written on demand by :func:`sww01_demo_set`).
 :func:`make_demo` writes synthetic audio in the *official raw layouts* (Speech Commands test
 archive; DCASE ToyCar ``test/``) into a temporary folder and runs it through the same
@@ -13,6 +15,7 @@ not MLPerf results.
 from __future__ import annotations
 
 import logging
+import pickle
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +24,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.io.wavfile
 import scipy.stats
-from tinyperf.reference_models import bins, prepare
+from tinyperf.reference_models import bins, prepare, prepare_images
 from tinyperf.reference_models.features import ad as ad_features
+from tinyperf.reference_models.synth import images as synth_images
 from tinyperf.reference_models.synth import machine, speech, sww_stream
 
 if TYPE_CHECKING:
@@ -40,6 +44,14 @@ SWW_WAV = "sww_demo_stream.wav"
 SWW_TRUTH = "sww_demo_test.json"
 SWW_LENGTH_S = sww_stream.DEFAULT_LENGTH_S
 SWW_WAKEWORDS = sww_stream.DEFAULT_WAKEWORDS
+#: ic01 demo: 4 pictures per class, rows interleaved by class (0, 1, ..., 9, 0, ...).
+IC_PER_CLASS = 4
+#: vww01 demo: 8 person then 8 no-person scenes (the official order: person rows first).
+VWW_PER_CLASS = 8
+#: vww01 demo names: COCO-style 12-digit ids from here, above every real COCO id (581,615).
+VWW_FIRST_ID = 990001
+#: Child seeds of ``seed`` (kws01 0, ad01 1, sww01 2).
+IC_SEED_CHILD, VWW_SEED_CHILD = 3, 4
 
 
 def demo_data_dir() -> Path:
@@ -89,6 +101,38 @@ def synthesize_sww01(out: Path, rng: np.random.Generator, length_s: float = SWW_
     return stream
 
 
+def synthesize_ic01_raw(raw_dir: Path, rng: np.random.Generator, per_class: int) -> Path:
+    """Write procedural pictures as a CIFAR-10 python batch (``raw_dir/test_batch``: planar
+    rows, ``filenames``, ``labels``) plus the demo's label list; returns the list."""
+    raw_dir.mkdir(parents=True, exist_ok=True)
+    labels = [k % 10 for k in range(10 * per_class)]
+    pictures = np.stack([synth_images.ic01_image(label, rng) for label in labels])
+    names = [f"synth_{prepare_images.images.CIFAR_CLASSES[lab]}_s_{k:06d}.png"
+             for k, lab in enumerate(labels)]
+    batch = {b"batch_label": b"tinyperf procedural demo batch", b"labels": labels,
+             b"data": pictures.transpose(0, 3, 1, 2).reshape(len(labels), -1),
+             b"filenames": [n.encode() for n in names]}
+    with open(raw_dir / "test_batch", "wb") as fh:
+        pickle.dump(batch, fh, protocol=2)
+    rows = [(prepare_images.ic_bin_name(n), lab) for n, lab in zip(names, labels)]
+    return bins.write_y_labels(raw_dir / "y_labels.csv", "ic01", rows)
+
+
+def synthesize_vww01_raw(raw_dir: Path, rng: np.random.Generator, per_class: int) -> Path:
+    """Write procedural 160x120 scenes in ``person/`` and ``non_person/`` folders plus the
+    demo's label list (person rows first); returns the list."""
+    rows = []
+    for k in range(2 * per_class):
+        person = k < per_class
+        folder = raw_dir / ("person" if person else "non_person")
+        folder.mkdir(parents=True, exist_ok=True)
+        name = f"{VWW_FIRST_ID + k:012d}.png"
+        prepare_images.images.write_png(folder / name,
+                                        synth_images.vww01_image(person, rng))
+        rows.append((prepare_images.images.vww_bin_name(name), int(person)))
+    return bins.write_y_labels(raw_dir / "y_labels.csv", "vww01", rows)
+
+
 def sww01_seed(seed: int) -> np.random.SeedSequence:
     """The sww01 child seed of ``seed`` (kws01 and ad01 keep their children 0 and 1)."""
     return np.random.SeedSequence(seed).spawn(3)[2]
@@ -119,9 +163,10 @@ def make_demo(
     *,
     kws_per_class: int = KWS_PER_CLASS,
     ad_per_id_and_label: int = AD_PER_ID_AND_LABEL,
-    models: tuple[str, ...] = ("kws01", "ad01"),
+    models: tuple[str, ...] = ("kws01", "ad01", "ic01", "vww01"),
 ) -> dict[str, prepare.PrepareReport]:
-    """Synthesise and prepare the demo sets into ``out_dir/kws01`` and ``out_dir/ad01``.
+    """Synthesise and prepare the demo sets into ``out_dir/<model>`` (kws01, ad01, ic01,
+    vww01; sww01 on request).
 
     kws01, ad01 and sww01 use independent child seeds of ``seed``, so one can be regenerated
     without changing the others. Needs ``espeak-ng`` for kws01 and sww01. sww01 (if asked
@@ -147,6 +192,20 @@ def make_demo(
                                 ad_per_id_and_label)
             _clear_outputs(out / "ad01")
             reports["ad01"] = prepare.prepare_ad01(raw / "dcase", out / "ad01")
+        seeds = np.random.SeedSequence(seed).spawn(VWW_SEED_CHILD + 1)
+        if "ic01" in models:
+            labels = synthesize_ic01_raw(raw / "cifar-10-batches-py",
+                                         np.random.default_rng(seeds[IC_SEED_CHILD]),
+                                         IC_PER_CLASS)
+            _clear_outputs(out / "ic01")
+            reports["ic01"] = prepare_images.prepare_ic01(raw / "cifar-10-batches-py",
+                                                          out / "ic01", labels=labels)
+        if "vww01" in models:
+            labels = synthesize_vww01_raw(raw / "vww", np.random.default_rng(
+                seeds[VWW_SEED_CHILD]), VWW_PER_CLASS)
+            _clear_outputs(out / "vww01")
+            reports["vww01"] = prepare_images.prepare_vww01(raw / "vww", out / "vww01",
+                                                            labels=labels)
     return reports
 
 
@@ -160,6 +219,10 @@ class DemoScores:
     ad01_files: int = 0
     sww01: tuple[int, int, int] | None = None  # TP, FN, FP of the demo stream
     sww01_wakewords: int = 0
+    ic01_top1: float | None = None
+    ic01_files: int = 0
+    vww01_top1: float | None = None
+    vww01_files: int = 0
 
 
 def ad01_file_score(model: TfliteModel, features: np.ndarray) -> float:
@@ -220,6 +283,12 @@ def evaluate_demo(
             # Mann-Whitney U / (n_pos * n_neg) is the ROC AUC (ties count one half).
             auc = float(scipy.stats.mannwhitneyu(pos, neg).statistic / (pos.size * neg.size))
         scores.update(ad01_auc=auc, ad01_files=len(rows))
+    for model in ("ic01", "vww01"):
+        if (root / model / "y_labels.csv").is_file():
+            _names, labels, pixels = prepare_images.read_set(root / model, model)
+            predict, _engine = prepare_images.reference_predictor(model, download=False)
+            scores.update({f"{model}_top1": float(np.mean(predict(pixels) == labels)),
+                           f"{model}_files": len(labels)})
     if (root / "sww01" / SWW_TRUTH).is_file():
         from tinyperf.reference_models.sww import evaluate as sww_evaluate
 

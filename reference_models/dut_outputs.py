@@ -1,13 +1,18 @@
 """What a reference DUT prints in ``m-results`` for the bytes it was sent (pure computation).
 
 Owns the firmware's input conversion (``th_load_tensor``) and result computation
-(``th_results``) for kws01 and ad01, as described in reference_models spec 1.9 and 2.9:
+(``th_results``) for kws01, ad01 (reference_models spec 1.9 and 2.9), ic01 and vww01 (ic_vww
+spec 2.3 and 3.1):
 
 - kws01: the 490 bytes are the int8 input tensor verbatim; the 12 int8 softmax outputs are
   dequantized and printed with 3 decimals *truncated* (not rounded).
 - ad01: the 2560 bytes are 640 float32 LE values, quantized with C ``round()`` (half away
   from zero) and clamped; the result is one value, the mean squared error between the
   dequantized output and the *original* float input, printed with ``%0.3f`` (rounded).
+- ic01 / vww01: the 3,072 / 27,648 bytes are raw uint8 HWC RGB pixels; the port converts
+  each to int8 as ``byte - 128`` (= ``byte XOR 0x80``); the 10 / 2 int8 softmax outputs are
+  dequantized, ``(q + 128) / 256``, and printed with ``%0.3f`` (rounded; vww01's port adds a
+  comma after every value, which is the printer's business, not this module's).
 
 Used by the virtual DUT and by host-side evaluation, so both produce the numbers a
 reference board would print. The model argument is anything shaped like
@@ -27,6 +32,8 @@ from tinyperf.formats.errors import ModelError
 KWS01_INPUT_BYTES = 490
 AD01_WINDOW_BYTES = 2560
 AD01_STRIDE_BYTES = 512
+IC01_INPUT_BYTES = 32 * 32 * 3
+VWW01_INPUT_BYTES = 96 * 96 * 3
 RESULTS_DECIMALS = 3
 
 ResultsFn = Callable[[bytes], list[float]]
@@ -136,11 +143,50 @@ def ad01_file_scores(
     return ad01_scores(model, _ad01_floats(b"".join(parts)))
 
 
+# -- ic01 / vww01 ---------------------------------------------------------------------------
+
+
+def image_bytes_to_int8(raw: bytes) -> np.ndarray:
+    """The reference ic/vww ports' ``th_load_tensor``: int8 = byte - 128 for every byte."""
+    return (np.frombuffer(raw, dtype=np.uint8) ^ 0x80).view(np.int8)
+
+
+def softmax_values(output_q: np.ndarray, quant: _Quant) -> list[float]:
+    """Printed values (before ``%0.3f``) of one int8 softmax row: exact ``(q - zp)·scale``."""
+    return [float(p) for p in dequantize(np.asarray(output_q).reshape(-1), quant)]
+
+
+def _image_results(model: Model, raw: bytes, expected: int, name: str) -> list[float]:
+    if len(raw) != expected:
+        raise ModelError(f"{name} input must be {expected} bytes, got {len(raw)}")
+    return softmax_values(model.invoke(image_bytes_to_int8(raw)), model.output)
+
+
+def ic01_results(model: Model, raw3072: bytes) -> list[float]:
+    """The 10 values a reference ic01 DUT prints (``%0.3f``) for one 3,072-byte ``.bin``."""
+    return _image_results(model, raw3072, IC01_INPUT_BYTES, "ic01")
+
+
+def vww01_results(model: Model, raw27648: bytes) -> list[float]:
+    """The 2 values (notperson, person) a reference vww01 DUT prints for one ``.bin``."""
+    return _image_results(model, raw27648, VWW01_INPUT_BYTES, "vww01")
+
+
+def image_batch_outputs(model: Model, files: Sequence[bytes]) -> np.ndarray:
+    """Raw int8 outputs ``(n, classes)`` for many ic/vww ``.bin`` contents (one batch call)."""
+    if not files:
+        return np.empty((0, *model.output.shape[1:]), dtype=np.int8)
+    x = np.stack([image_bytes_to_int8(raw) for raw in files])
+    return np.asarray(model.invoke_batch(x))
+
+
 # -- per-model dispatch ---------------------------------------------------------------------
 
 _RESULTS: dict[str, Callable[[Model, bytes], list[float]]] = {
     "kws_softmax": kws01_results,
     "ad_mse": ad01_results,
+    "ic_softmax": ic01_results,
+    "vww_softmax": vww01_results,
 }
 
 

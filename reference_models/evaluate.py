@@ -1,4 +1,5 @@
-"""Host-side reference evaluation of a kws01 / ad01 model on the official ``.bin`` layout.
+"""Host-side reference evaluation of a kws01 / ad01 / ic01 / vww01 model on the official
+``.bin`` layout.
 
 Owns ``tinyperf models evaluate``: read ``y_labels.csv`` and its ``.bin`` inputs, run the
 model in large batches (optionally split over a few interpreters in threads), and score the
@@ -15,6 +16,13 @@ outputs exactly as a reference DUT + the MLCommons runner would:
   (``rounding="printed"``, the runner) or unrounded (``rounding="exact"``, the reference
   Python). Reported: the pooled AUC over all files (benchmark definition), the AUC per
   machine id and their mean (training scripts' definition), and the runner's "Top 1%".
+
+- **ic01 / vww01** (ic_vww spec 2.3, 3.1, 4): the ``.bin`` bytes become ``byte - 128``
+  (int8 models) or ``byte / divisor`` (float companions: ic01 1, vww01 255); the values a
+  reference DUT prints (``(q + 128) / 256`` as ``%0.3f``) are scored with *both* runners'
+  formulas from :mod:`tinyperf.formats.metrics` (MLCommons: normalise, argmax, sklearn AUC;
+  EEMBC: raw argmax, 100-threshold AUC). The engine defaults to TFLite Micro (the reference
+  device's outputs, spec 6.3) when installed, else LiteRT ``BUILTIN_REF``.
 
 Kernels: ``"reference"`` = the interpreter's builtin kernels without delegates (bit-exact
 with TFLite Micro for kws01, spec §3.3; DUT-comparable); ``"xnnpack"`` = the runtime default
@@ -45,6 +53,8 @@ Rounding = Literal["printed", "exact"]
 
 KWS01_ELEMENTS = 49 * 10
 AD01_WINDOW = 640
+#: Input elements of the image benchmarks' models (one raw uint8 ``.bin`` each).
+IMAGE_ELEMENTS = {32 * 32 * 3: "ic01", 96 * 96 * 3: "vww01"}
 #: Machine id in a DCASE / ad01 file name: ``normal_id_01_00000003_hist_librosa.bin``.
 MACHINE_ID = re.compile(r"_id_(\d+)_")
 DEFAULT_WORKERS = 2
@@ -92,10 +102,14 @@ def dataset_folder(dataset_path: str | Path, benchmark: str,
     raise DatasetError(f"no {label_name} in {root} or {root / benchmark}", path=root)
 
 
-def open_models(model_path: str | Path, kernels: Kernels, count: int = 1) -> list[Any]:
-    """``count`` independent interpreters of one model (one per worker thread)."""
-    from tinyperf.reference_models.runtime import TfliteModel  # needs a TFLite runtime
+def open_models(model_path: str | Path, kernels: Kernels, count: int = 1,
+                engine: str | None = None) -> list[Any]:
+    """``count`` independent interpreters of one model (one per worker thread); ``engine``
+    (a ``runtime.ENGINES`` name) replaces the ``kernels`` choice when given."""
+    from tinyperf.reference_models.runtime import TfliteModel, load_model  # needs a runtime
 
+    if engine is not None:
+        return [load_model(model_path, engine) for _ in range(max(count, 1))]
     return [TfliteModel(model_path, reference_kernels=kernels == "reference")
             for _ in range(max(count, 1))]
 
@@ -199,6 +213,7 @@ def evaluate_kws01(
     labels: str | Path = "y_labels.csv",
     kernels: Kernels | None = None,
     workers: int = DEFAULT_WORKERS,
+    engine: str | None = None,
 ) -> KwsEvaluation:
     """Top-1 and AUC of a kws01 model over a ``y_labels.csv`` input set, batched."""
     path = Path(model_path)
@@ -207,7 +222,9 @@ def evaluate_kws01(
     rows = bins.read_y_labels(label_file, "kws01")
     q = np.stack([bins.read_bin(folder / r.file, "kws01") for r in rows])
     y = np.array([r.label for r in rows])
-    models = open_models(path, kernels, workers)
+    models = open_models(path, kernels, workers, engine)
+    if engine is not None:
+        kernels = models[0].engine  # reported as the engine actually used
     detect = detect_benchmark(models[0])
     if detect != "kws01":
         raise ModelError(f"{path}: a {detect} model cannot be evaluated on kws01 inputs")
@@ -322,13 +339,16 @@ def evaluate_ad01(
     kernels: Kernels | None = None,
     rounding: Rounding = "printed",
     workers: int = DEFAULT_WORKERS,
+    engine: str | None = None,
 ) -> AdEvaluation:
     """Pooled and per-id AUC of an ad01 model over a ``y_labels.csv`` set (one batch per file)."""
     path = Path(model_path)
     kernels = kernels or default_kernels(path)
     folder, label_file = dataset_folder(dataset_path, "ad01", labels)
     rows = bins.read_y_labels(label_file, "ad01")
-    models = open_models(path, kernels, workers)
+    models = open_models(path, kernels, workers, engine)
+    if engine is not None:
+        kernels = models[0].engine  # reported as the engine actually used
     detect = detect_benchmark(models[0])
     if detect != "ad01":
         raise ModelError(f"{path}: a {detect} model cannot be evaluated on ad01 inputs")
@@ -356,6 +376,101 @@ def evaluate_ad01(
 # -- entry point ------------------------------------------------------------------------------
 
 
+# -- ic01 / vww01 -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ImageEvaluation:
+    """ic01 / vww01 result: the printed values per file and both runners' figures."""
+
+    benchmark: str
+    model: str
+    engine: str
+    files: list[str]
+    labels: np.ndarray
+    printed: np.ndarray  # files x classes, the values a reference DUT prints (%0.3f)
+    predictions: np.ndarray  # raw argmax of the printed values (lowest index on ties)
+    mlc_top1: float
+    mlc_auc: float | None
+    eembc_top1: float
+    eembc_auc: float
+    seconds: float
+
+    def as_dict(self) -> dict[str, Any]:
+        names = registry.get_model(self.benchmark).class_names
+        per_class = {}
+        for label, name in enumerate(names):
+            mask = self.labels == label
+            if mask.any():
+                per_class[name] = float(100 * np.mean(self.predictions[mask] == label))
+        return {"benchmark": self.benchmark, "model": self.model, "engine": self.engine,
+                "kernels": self.engine, "files": len(self.files),
+                "top1_percent": self.mlc_top1,
+                "mlc": {"top1_percent": self.mlc_top1, "auc": self.mlc_auc},
+                "eembc": {"top1_percent": self.eembc_top1, "auc": self.eembc_auc},
+                "per_class_top1_percent": per_class, "seconds": self.seconds}
+
+
+def image_model_inputs(raw: np.ndarray, model: Any, benchmark: str) -> np.ndarray:
+    """Model inputs for uint8 ``.bin`` pixels: ``byte - 128`` for int8 models (the reference
+    port's conversion), ``byte / divisor`` in float32 for the float companions."""
+    if np.dtype(model.input.dtype) == np.int8:
+        return (raw.astype(np.uint8) ^ 0x80).view(np.int8)
+    divisor = registry.get_model(f"{benchmark}_fp32").float_input_divisor or 1.0
+    return (raw.astype(np.float32) / np.float32(divisor)).astype(model.input.dtype)
+
+
+def image_printed(outputs: np.ndarray, model: Any) -> np.ndarray:
+    """The values a reference DUT prints for each output row, read back from ``%0.3f``."""
+    values = np.asarray(outputs, dtype=np.float64)
+    if np.dtype(model.output.dtype) == np.int8:
+        values = dut_outputs.dequantize(np.asarray(outputs), model.output)
+    decimals = dut_outputs.RESULTS_DECIMALS
+    return np.array([dut_outputs.printed_values(row, decimals) for row in values]).reshape(
+        values.shape)
+
+
+def evaluate_image(
+    model_path: str | Path,
+    dataset_path: str | Path,
+    *,
+    benchmark: str | None = None,
+    labels: str | Path = "y_labels.csv",
+    engine: str | None = None,
+    workers: int = 1,
+) -> ImageEvaluation:
+    """Both runners' Top-1 and AUC of an ic01 / vww01 model over a ``y_labels.csv`` set."""
+    from tinyperf.reference_models.runtime import load_model
+
+    path = Path(model_path)
+    models = [load_model(path, engine) for _ in range(max(workers, 1))]
+    elements = int(np.prod(models[0].input.shape[1:]))
+    detected = IMAGE_ELEMENTS.get(elements)
+    if detected is None or (benchmark is not None and benchmark != detected):
+        raise ModelError(f"{path}: input shape {models[0].input.shape} is not "
+                         f"{benchmark or 'ic01/vww01'}'s")
+    folder, label_file = dataset_folder(dataset_path, detected, labels)
+    rows = bins.read_y_labels(label_file, detected)
+    if not rows:
+        raise DatasetError(f"no input listed in {label_file}", path=label_file)
+    raw = np.stack([bins.read_bin(folder / r.file, detected) for r in rows])
+    y = np.array([r.label for r in rows])
+    x = image_model_inputs(raw, models[0], detected)
+    start = time.perf_counter()
+    outputs = infer_batched(models, x)
+    seconds = time.perf_counter() - start
+    printed = image_printed(outputs, models[0])
+    mlc_top1 = metrics.accuracy_top1(y, np.vstack([metrics.normalise(v) for v in printed]))
+    try:
+        mlc_top1, mlc_auc = metrics.mlc_accuracy(y, printed)
+    except (ValueError, ZeroDivisionError):  # sklearn needs every class present
+        mlc_auc = None
+    eembc_top1, eembc_auc = metrics.eembc_accuracy(y, printed)
+    return ImageEvaluation(detected, str(path), models[0].engine, [r.file for r in rows], y,
+                           printed, np.argmax(printed, axis=1), mlc_top1, mlc_auc, eembc_top1,
+                           eembc_auc, seconds)
+
+
 def evaluate(
     model_path: str | Path,
     dataset_path: str | Path,
@@ -364,8 +479,11 @@ def evaluate(
     kernels: Kernels | None = None,
     rounding: Rounding = "printed",
     workers: int | None = None,
-) -> KwsEvaluation | AdEvaluation:
-    """Evaluate a kws01 or ad01 model (detected from its input shape) on ``dataset_path``."""
+    engine: str | None = None,
+) -> KwsEvaluation | AdEvaluation | ImageEvaluation:
+    """Evaluate a kws01, ad01, ic01 or vww01 model (detected from its input shape) on
+    ``dataset_path``. ``engine``: ic01/vww01 default to TFLM when installed; kws01 and ad01
+    use their ``kernels`` choice unless an ``engine`` is given."""
     from tinyperf.reference_models.tflite_info import read_model
 
     info = read_model(model_path)
@@ -373,19 +491,23 @@ def evaluate(
         raise ModelError(f"{model_path}: model has no input tensor")
     elements = info.tensors[info.inputs[0]].elements
     n = workers if workers is not None else min(DEFAULT_WORKERS, os.cpu_count() or 1)
+    if elements in IMAGE_ELEMENTS:
+        return evaluate_image(model_path, dataset_path, labels=labels, engine=engine,
+                              workers=n)
     if elements == KWS01_ELEMENTS:
         return evaluate_kws01(model_path, dataset_path, labels=labels, kernels=kernels,
-                              workers=n)
+                              workers=n, engine=engine)
     if elements == AD01_WINDOW:
         return evaluate_ad01(model_path, dataset_path, labels=labels, kernels=kernels,
-                             rounding=rounding, workers=n)
-    raise ModelError(f"{model_path}: input of {elements} values is neither kws01 "
-                     f"({KWS01_ELEMENTS}) nor ad01 ({AD01_WINDOW})")
+                             rounding=rounding, workers=n, engine=engine)
+    raise ModelError(f"{model_path}: input of {elements} values is none of kws01 "
+                     f"({KWS01_ELEMENTS}), ad01 ({AD01_WINDOW}), ic01 (3072) or vww01 (27648)")
 
 
 __all__ = [
-    "AdEvaluation", "KwsEvaluation", "ad01_aucs", "ad01_file_windows", "ad01_window_scores",
-    "dataset_folder", "detect_benchmark", "evaluate", "evaluate_ad01", "evaluate_kws01",
-    "file_score", "infer_batched", "kws01_model_inputs", "kws01_printed", "kws01_scores",
-    "machine_id", "open_models",
+    "AdEvaluation", "ImageEvaluation", "KwsEvaluation", "ad01_aucs", "ad01_file_windows",
+    "ad01_window_scores", "dataset_folder", "detect_benchmark", "evaluate", "evaluate_ad01",
+    "evaluate_image", "evaluate_kws01", "file_score", "image_model_inputs", "image_printed",
+    "infer_batched", "kws01_model_inputs", "kws01_printed", "kws01_scores", "machine_id",
+    "open_models",
 ]

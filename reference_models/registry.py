@@ -50,6 +50,8 @@ class DutResultsSpec:
     kind: str
     rounding: str
     results_decimals: int
+    #: A comma after every value, the last one included (the reference vww01 port).
+    trailing_comma: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class DataFile:
     url: str
     size: int
     sha256: str
+    md5: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,12 @@ class ModelSpec:
     dut_results: DutResultsSpec | None = None
     md5: str | None = None
     data_files: tuple[DataFile, ...] = ()
+    #: Class index -> name (ic01, vww01); empty when the registry gives none.
+    class_names: tuple[str, ...] = ()
+    #: Float companions of image models: float input = byte / divisor (ic01 1, vww01 255).
+    float_input_divisor: float | None = None
+    #: LiteRT engine closest to TFLite Micro for this model, used where TFLM is missing.
+    fallback_engine: str = "litert-ref"
 
     @property
     def dut_input_bytes(self) -> int:
@@ -101,8 +110,9 @@ class ModelSpec:
 
 _METRICS = ("top1", "auc", "detections")
 _DTYPES = ("int8", "uint8", "float32", "int16")
-_RESULT_KINDS = ("kws_softmax", "ad_mse")
+_RESULT_KINDS = ("kws_softmax", "ad_mse", "ic_softmax", "vww_softmax")
 _ROUNDINGS = ("truncate", "printf")
+_FALLBACK_ENGINES = ("litert-ref", "litert-builtin")
 
 
 def _need(entry: dict[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
@@ -142,7 +152,10 @@ def _dut_results(raw: Any, where: str) -> DutResultsSpec | None:
         raise ModelError(f"{where}: key 'kind' must be one of {_RESULT_KINDS}, not {kind!r}")
     if rounding not in _ROUNDINGS:
         raise ModelError(f"{where}: key 'rounding' must be one of {_ROUNDINGS}, not {rounding!r}")
-    return DutResultsSpec(kind, rounding, _need(raw, "results_decimals", int, where))
+    trailing = raw.get("trailing_comma", False)
+    if not isinstance(trailing, bool):
+        raise ModelError(f"{where}: key 'trailing_comma' must be true or false")
+    return DutResultsSpec(kind, rounding, _need(raw, "results_decimals", int, where), trailing)
 
 
 def _hex(value: str, digits: int, key: str, where: str) -> str:
@@ -164,9 +177,12 @@ def _data_files(raw: Any, model_id: str, benchmark: str, base_url: str,
         if not isinstance(entry, dict):
             raise ModelError(f"{at}: must be a mapping")
         path = _need(entry, "path", str, at)
-        out.append(DataFile(model_id, benchmark, str(name), path, base_url + path,
+        # 'url' pins a file that upstream no longer has at HEAD (ic01's superseded list)
+        url = _need(entry, "url", str, at) if "url" in entry else base_url + path
+        md5 = _hex(_need(entry, "md5", str, at), 32, "md5", at) if "md5" in entry else None
+        out.append(DataFile(model_id, benchmark, str(name), path, url,
                             _need(entry, "size", int, at),
-                            _hex(_need(entry, "sha256", str, at), 64, "sha256", at)))
+                            _hex(_need(entry, "sha256", str, at), 64, "sha256", at), md5))
     return tuple(out)
 
 
@@ -183,6 +199,18 @@ def _entry(model_id: str, raw: Any, base_url: str, source: str) -> ModelSpec:
     path = _need(raw, "path", str, where)
     md5 = _hex(_need(raw, "md5", str, where), 32, "md5", where) if "md5" in raw else None
     benchmark = _need(raw, "benchmark", str, where)
+    names = raw.get("class_names", [])
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ModelError(f"{where}: key 'class_names' must be a list of strings")
+    divisor = None
+    if "float_input_divisor" in raw:
+        divisor = float(_need(raw, "float_input_divisor", (int, float), where))
+        if divisor <= 0:
+            raise ModelError(f"{where}: key 'float_input_divisor' must be > 0")
+    fallback = raw.get("fallback_engine", "litert-ref")
+    if fallback not in _FALLBACK_ENGINES:
+        raise ModelError(f"{where}: key 'fallback_engine' must be one of {_FALLBACK_ENGINES}, "
+                         f"not {fallback!r}")
     return ModelSpec(
         model_id=model_id,
         benchmark=benchmark,
@@ -205,6 +233,9 @@ def _entry(model_id: str, raw: Any, base_url: str, source: str) -> ModelSpec:
         md5=md5,
         data_files=_data_files(raw.get("data_files"), model_id, benchmark, base_url,
                                f"{where}.data_files"),
+        class_names=tuple(names),
+        float_input_divisor=divisor,
+        fallback_engine=fallback,
     )
 
 
@@ -284,13 +315,29 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+def md5_file(path: Path) -> str:
+    """Hex md5 of a file, read in chunks (the digest upstream publishes in ``.md5`` files)."""
+    digest = hashlib.md5(usedforsecurity=False)
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(_CHUNK), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 def verify_file(spec: ModelSpec | DataFile, path: Path) -> None:
-    """Raise ``ModelError`` naming the file and both hashes if ``path`` is not ``spec``'s file."""
+    """Raise ``ModelError`` naming the file and both hashes if ``path`` is not ``spec``'s file.
+
+    The sha256 decides; a pinned md5 (the digest upstream publishes) is checked as well.
+    """
     actual = sha256_file(path)
     if actual != spec.sha256:
         raise ModelError(
             f"{path}: sha256 mismatch for model {spec.model_id}: "
             f"expected {spec.sha256}, got {actual}"
+        )
+    if spec.md5 is not None and (md5 := md5_file(path)) != spec.md5:
+        raise ModelError(
+            f"{path}: md5 mismatch for model {spec.model_id}: expected {spec.md5}, got {md5}"
         )
 
 
@@ -384,6 +431,34 @@ def resolve_data_file(
             f"cache: {cache}) and download is disabled"
         )
     return download_model(entry, entry.url, cached, timeout_s=timeout_s)
+
+
+LABELS_FILE = "y_labels.csv"
+SUPERSEDED_LABELS_FILE = "y_labels_superseded.csv"
+
+
+def labels(
+    model_id: str,
+    superseded: bool = False,
+    *,
+    reference_dir: str | Path | None = None,
+    cache_dir: str | Path | None = None,
+    download: bool = True,
+    timeout_s: float = DOWNLOAD_TIMEOUT_S,
+) -> Path:
+    """The verified ``y_labels.csv`` of ``model_id`` (a float companion uses its reference's).
+
+    ``superseded=True`` gives the list upstream replaced (ic01 only: commit 7a738cd, spec
+    ic_vww 5); ``ModelError`` for a model whose registry entry has no such list.
+    """
+    spec = get_model(model_id)
+    owner = spec.companion_of or model_id
+    name = SUPERSEDED_LABELS_FILE if superseded else LABELS_FILE
+    if not any(e.file == name for e in get_model(owner).data_files):
+        raise ModelError(f"model {model_id} has no {'superseded ' if superseded else ''}"
+                         f"label list ({name}) in the registry")
+    return resolve_data_file(owner, name, reference_dir=reference_dir, cache_dir=cache_dir,
+                             download=download, timeout_s=timeout_s)
 
 
 def _explicit(spec: ModelSpec, path: Path, verify: bool) -> Path:

@@ -301,6 +301,13 @@ class ModelInfo:
         """Peak of the greedy offset plan (see module docstring)."""
         return max((lt.offset + lt.size for lt in plan_memory(self, alignment)), default=0)
 
+    def activation_lower_bound(self) -> int:
+        """Largest sum of the bytes of the non-constant tensors alive at one op (file order,
+        no alignment, no scratch): no arena plan can be smaller (ic_vww spec 1.6)."""
+        spans = tensor_lifetimes(self)
+        return max((sum(self.tensors[k].nbytes for k, (a, b) in spans.items() if a <= i <= b)
+                    for i in range(len(self.operators))), default=0)
+
     def weight_values(self, tensor: int) -> np.ndarray:
         """Raw values of a constant tensor (no dequantization), reshaped to its shape."""
         return constant_values(self, tensor)
@@ -705,5 +712,6 @@ def summary(info: ModelInfo) -> dict[str, Any]:
                  "fully_connected": macs.fully_connected, "total": macs.total,
                  "pool_adds": macs.pool_adds},
         "activation_bytes": {"sum": info.activation_sum(), "peak_planned": info.activation_peak(),
-                             "alignment": PLANNER_ALIGNMENT},
+                             "alignment": PLANNER_ALIGNMENT,
+                             "live_set_lower_bound": info.activation_lower_bound()},
     }

@@ -23,6 +23,11 @@ calibration) differ by at most one step. Measured: kws01 int8 vs the hybrid floa
 0.0075 worst (per-channel int8 conv kernels vs per-tensor hybrid ones), ad01 int8 vs fp32
 0.0039. Retrained, pruned or rescaled weights are off by far more.
 
+int32 biases are also accepted within one of their own quantization steps (the larger
+scale of the two sides, ``input scale x weight scale``): two correct quantizations of the same
+float bias differ by at most that, and for a small bias it can exceed 1/127 of its range
+(ic01's FULLY_CONNECTED bias: half a step is 1.02 % of the range).
+
 A model can be checked against several published artifacts of the same reference
 (:func:`verify_any`; ``models verify --model-id`` uses the int8 model and its float
 companions): it is equivalent when it matches any of them. This matters for kws01, whose only
@@ -106,12 +111,15 @@ class WeightCheck:
     worst_index: tuple[int, ...]  # position of the largest difference
     tolerance: float
     exact: bool  # integer constant compared for equality
+    #: int32 biases: one quantization step (the larger side's scale), always allowed
+    step: float = 0.0
 
     @property
     def ok(self) -> bool:
         if self.exact:
             return self.max_abs_diff == 0
-        return self.error <= self.tolerance * (1 + _SLACK)
+        return (self.error <= self.tolerance * (1 + _SLACK)
+                or self.max_abs_diff <= self.step * (1 + _SLACK))
 
     def describe(self) -> str:
         layer = f"op {self.op_index} {self.op} {self.role} ({self.reference_tensor})"
@@ -187,7 +195,16 @@ def _compare_constant(ref: ModelInfo, sub: ModelInfo, op_index: int, op: str, po
     else:
         error = 0.0 if max_diff == 0 else float("inf")
     return WeightCheck(op_index, op, position, _role(op, position), tr.name, ts.name, tr.dtype,
-                       ts.dtype, max_diff, rng, error, worst, tolerance, exact)
+                       ts.dtype, max_diff, rng, error, worst, tolerance, exact,
+                       max(_bias_step(tr), _bias_step(ts)))
+
+
+def _bias_step(tensor: Any) -> float:
+    """The largest quantization step of an int32 bias (0 for anything else)."""
+    q = tensor.quantization
+    if tensor.dtype != "int32" or q is None:
+        return 0.0
+    return max((abs(float(v)) for v in q.scale), default=0.0)
 
 
 def _compare_op(ref: ModelInfo, sub: ModelInfo, i: int, j: int, tolerance: float
@@ -260,10 +277,45 @@ def verify_info(submitted: ModelInfo, reference: ModelInfo,
                         tuple(mismatches), tuple(checks), tuple(notes))
 
 
+#: Ops a submitter may put around the reference network: a float interface (QUANTIZE at
+#: the input, DEQUANTIZE at the output) over identical int8 weights is the same model (the
+#: shipped ad01 ``model_ToyCar_quant_fullint.tflite``; converters' float-I/O ic/vww files).
+IO_WRAPPERS = {"QUANTIZE": "input", "DEQUANTIZE": "output"}
+
+
+def io_wrappers_only(changes: tuple[OpChange, ...], submitted_ops: int) -> bool:
+    """True when every op change is a QUANTIZE added at the model's start or a DEQUANTIZE
+    added at its end (and there is at least one)."""
+    if not changes:
+        return False
+    head = sorted(c.submitted_index for c in changes if c.submitted_op == "QUANTIZE")
+    tail = sorted(c.submitted_index for c in changes if c.submitted_op == "DEQUANTIZE")
+    return all(c.kind == "added" and c.submitted_op in IO_WRAPPERS for c in changes) \
+        and head == list(range(len(head))) \
+        and tail == list(range(submitted_ops - len(tail), submitted_ops))
+
+
+def set_aside_io_wrappers(report: VerifyReport, submitted_ops: int) -> VerifyReport:
+    """``report`` with float-interface wrappers (see :data:`IO_WRAPPERS`) set aside, noted;
+    unchanged when its op changes are anything else. Weights and options still decide."""
+    if not io_wrappers_only(report.op_changes, submitted_ops):
+        return report
+    wrappers = ", ".join(c.describe() for c in report.op_changes)
+    return dataclasses.replace(report, op_changes=(), notes=(
+        *report.notes, f"a float interface around the network ({wrappers}) is allowed"))
+
+
+def _verify_info(submitted: ModelInfo, reference: ModelInfo, tolerance: float,
+                 io_wrappers: bool) -> VerifyReport:
+    report = verify_info(submitted, reference, tolerance)
+    return set_aside_io_wrappers(report, len(submitted.operators)) if io_wrappers else report
+
+
 def verify(submitted: str | Path, reference: str | Path,
-           tolerance: float = DEFAULT_TOLERANCE) -> VerifyReport:
-    """Compare the ``.tflite`` files ``submitted`` and ``reference`` (see module docstring)."""
-    return verify_info(read_model(submitted), read_model(reference), tolerance)
+           tolerance: float = DEFAULT_TOLERANCE, *, io_wrappers: bool = True) -> VerifyReport:
+    """Compare the ``.tflite`` files ``submitted`` and ``reference`` (see module docstring);
+    ``io_wrappers``: accept a QUANTIZE/DEQUANTIZE float interface around the network."""
+    return _verify_info(read_model(submitted), read_model(reference), tolerance, io_wrappers)
 
 
 def _badness(report: VerifyReport) -> tuple[int, float]:
@@ -273,7 +325,8 @@ def _badness(report: VerifyReport) -> tuple[int, float]:
 
 
 def verify_any(submitted: str | Path, references: list[str | Path],
-               tolerance: float = DEFAULT_TOLERANCE) -> VerifyReport:
+               tolerance: float = DEFAULT_TOLERANCE, *, io_wrappers: bool = True
+               ) -> VerifyReport:
     """Compare ``submitted`` with each reference artifact in order; equivalent if any matches.
 
     Returns the first equivalent report, with a note naming the artifacts it did not match;
@@ -283,7 +336,8 @@ def verify_any(submitted: str | Path, references: list[str | Path],
     if not references:
         raise ValueError("no reference model given")
     info = read_model(submitted)
-    reports = [verify_info(info, read_model(ref), tolerance) for ref in references]
+    reports = [_verify_info(info, read_model(ref), tolerance, io_wrappers)
+               for ref in references]
     for k, report in enumerate(reports):
         if report.equivalent:
             if k:

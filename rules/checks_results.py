@@ -130,7 +130,12 @@ def label_set_equal(ctx: Context, rule: Rule) -> Iterable[Hit]:
                       severity=rule.params.get("unverifiable_severity"))
             continue
         parts = []
-        for what, items in (("missing", scored.missing), ("not in the reference", scored.extra),
+        unlisted = set(scored.unlisted)
+        other = [n for n in scored.extra if n not in unlisted]  # in another (e.g. old) list
+        for what, items in (("missing", scored.missing),
+                            (f"not in {scored.label_file} but in another reference list",
+                             other),
+                            ("in no reference list", scored.unlisted),
                             ("duplicated", scored.duplicates),
                             ("labelled differently", scored.label_mismatch)):
             if items:
@@ -319,3 +324,16 @@ def raw_readable(ctx: Context, rule: Rule) -> Iterable[Hit]:
                 yield Hit(f"{run.rel}/results.json", {"file": "results.json", "detail":
                           f"duplicate keys {sorted(set(doc.duplicates))[:5]}"}, key=key,
                           severity=rule.params.get("duplicate_severity"))
+
+
+@kind("superseded_list")
+def superseded_list(ctx: Context, rule: Rule) -> Iterable[Hit]:
+    """An accuracy run scored on a label list the benchmark no longer uses (ic01's
+    pre-2022 list): its claim is recomputed against that list, and this says which."""
+    for bench, run, key in ctx.modes(rule, "accuracy"):
+        scored = ctx.figures.get(bench.rel, BenchFigures()).scored
+        if scored is None or not scored.superseded:
+            continue
+        current = (ctx.bench_setting(bench.name) or {}).get("label_files", [])
+        yield Hit(run.rel, {"list": scored.label_file, "current": ", ".join(current),
+                            "files": scored.files}, key=key, evidence=scored.list_evidence)

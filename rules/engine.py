@@ -83,12 +83,14 @@ class Report:
 
 
 def reference_labels(ruleset: RuleSet, ref_dir: Path | None) -> dict[str, dict[str, dict[str, int]]]:
-    """model -> label file -> {file: class} for every allowed label file found."""
+    """model -> label file -> {file: class} for every allowed label file found, then
+    every superseded one (recognised and scored, reported on its own: ic_vww.md 5)."""
     out: dict[str, dict[str, dict[str, int]]] = {}
     if ref_dir is None:
         return out
     for setting in ruleset.settings["benchmarks"].values():
-        for name in setting.get("label_files", []):
+        for name in [*setting.get("label_files", []),
+                     *setting.get("superseded_label_files", [])]:
             path = Path(ref_dir) / setting["model"] / name
             try:
                 rows = read_labels(path)
@@ -138,9 +140,14 @@ def _recompute_bench(bench: Any, ctx_settings: dict[str, Any], aliases: dict[str
         figs.json_errors = recompute.json_errors(run)
     if (run := bench.modes.get("accuracy")) is not None and setting.get("metric") in (
             "top1", "auc"):
+        refs = labels.get(setting.get("model", ""), {})
+        old = tuple(setting.get("superseded_label_files", []))
+        # another benchmark of the same model may not accept that model's old list
+        refs = {f: v for f, v in refs.items()
+                if f in setting.get("label_files", []) or f in old}
         figs.top1, figs.auc, figs.scored = recompute.accuracy(
-            run, setting["metric"], labels.get(setting.get("model", ""), {}),
-            bool(setting.get("windowed")), labels_hint(setting, ref_dir))
+            run, setting["metric"], refs, bool(setting.get("windowed")),
+            labels_hint(setting, ref_dir), superseded=old)
     if (run := bench.modes.get("energy")) is not None:
         tput = figs.throughput.recomputed if figs.throughput else None
         figs.energy = recompute.energy(run, tput)
@@ -224,6 +231,8 @@ def _rows(tree: Tree, ruleset: RuleSet, figures: dict[str, BenchFigures],
           findings: list[Finding]) -> list[ResultRow]:
     rows = []
     aliases = ruleset.settings.get("aliases") or {}
+    # once, not per row: a round has ~300 rows and thousands of warnings
+    live_errors = [f for f in findings if f.severity == "error" and not f.waived]
     for sub, system, bench in tree.benchmarks():
         figs = figures.get(bench.rel, BenchFigures())
         setting = ruleset.settings["benchmarks"].get(aliases.get(bench.name, bench.name)) or {}
@@ -238,8 +247,7 @@ def _rows(tree: Tree, ruleset: RuleSet, figures: dict[str, BenchFigures],
                    "accuracy": figs.target_metric(setting.get("metric", "top1"))}[mode]
             target = _target(ruleset, setting, bench.name, sub.division) if mode == "accuracy" \
                 else ""
-            errors = [f for f in findings if f.severity == "error" and not f.waived
-                      and _affects(f.key, (*key, mode))]
+            errors = [f for f in live_errors if _affects(f.key, (*key, mode))]
             unit = _UNITS.get(mode, "AUC" if setting.get("metric") == "auc" else "top-1 %")
             rows.append(ResultRow(*(shown(k) for k in key), mode,
                                   fig.claimed if fig else None, fig.recomputed if fig else None,

@@ -1,7 +1,8 @@
 """Load and layer the rule files: common -> version chain (``extends``) -> division sections.
 
-YAML is read with ``yaml.safe_load`` only: tags such as ``!!python/object`` are refused,
-never constructed.
+YAML is read with the safe loader only (libyaml's ``CSafeLoader`` when PyYAML has it: the
+same constructor, ~10x faster than the pure-Python parser on every ``check``): tags such as
+``!!python/object`` are refused, never constructed.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 import yaml
 from tinyperf.rules.schema import RuleSetError, validate_document
 
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DATA_DIR = Path(__file__).resolve().parent / "data"
 VERSIONS = ("v1.0", "v1.1", "v1.2", "v1.3", "v1.4")
 DEFAULT_VERSION = "v1.4"
@@ -62,7 +64,7 @@ def shown_path(path: Path) -> str:
 
 def read_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
     except FileNotFoundError:
         raise RuleSetError("rule file not found", shown_path(path)) from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:

@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tinyperf.formats import mlc
+from tinyperf.formats import eembc_log, mlc
 from tinyperf.submissions import claims as claims_mod
-from tinyperf.submissions import eembc, safeio
+from tinyperf.submissions import safeio
 from tinyperf.submissions.model import (
     MODES,
     Benchmark,
@@ -238,11 +238,11 @@ def _read_results_txt(run: ModeRun, path: Path) -> None:
 
 def _read_log(run: ModeRun, path: Path) -> None:
     head = safeio.decode(*safeio.read_bytes(path, cap=safeio.HEAD_BYTES)).text
-    if eembc.is_eembc_log(head):
+    if eembc_log.is_eembc_log(head):
         # streamed: an EEMBC accuracy log has ~18 lines per input; only events are kept
         counts = safeio.DecodeCounts()
-        run.eembc_log = eembc.parse_log_chunks(safeio.text_chunks(path, counts),
-                                               laps=run.name != "accuracy")
+        run.eembc_log = eembc_log.parse_log_chunks(safeio.text_chunks(path, counts),
+                                                   laps=run.name != "accuracy")
         _garbage(run, "log.txt", counts)
         run.identity = {k: v for k, v in (("profile", run.eembc_log.profile),
                                           ("model", run.eembc_log.model)) if v}
@@ -268,7 +268,7 @@ def _mlc_log_fallbacks(run: ModeRun) -> None:
 
 def _read_results_json(run: ModeRun, path: Path) -> None:
     tf = safeio.decode(*safeio.read_bytes(path))
-    run.results_json = safeio.load_json(tf.text)
+    run.results_json = safeio.load_json(tf.text, power_samples=run.name == "energy")
     if run.results_json.error:
         run.unreadable["results.json"] = run.results_json.error
     elif not isinstance(run.results_json.value, list):  # e.g. ``null``: no record at all
@@ -277,11 +277,11 @@ def _read_results_json(run: ModeRun, path: Path) -> None:
 
 
 def _read_timestamps(run: ModeRun, path: Path) -> None:
-    run.timestamps = eembc.parse_timestamps(safeio.decode(*safeio.read_bytes(path)).text)
+    run.timestamps = eembc_log.parse_timestamps(safeio.decode(*safeio.read_bytes(path)).text)
 
 
 def _read_energy(run: ModeRun, path: Path) -> None:
-    run.energy_trace = eembc.parse_energy_bin(safeio.read_bytes(path)[0])
+    run.energy_trace = eembc_log.parse_energy_bin(safeio.read_bytes(path)[0])
 
 
 _READERS = {"results.txt": _read_results_txt, "log.txt": _read_log,

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tinyperf.formats.eembc_log import EembcLog
 from tinyperf.submissions.claims import Claims
-from tinyperf.submissions.eembc import EembcLog
 from tinyperf.submissions.safeio import JsonDoc
 
 MODES = ("accuracy", "performance", "energy")

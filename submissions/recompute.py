@@ -10,6 +10,7 @@ figure states a wider, reasoned one.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -125,7 +126,7 @@ def json_errors(run: ModeRun) -> list[str]:
 
 @dataclass
 class Scored:
-    """The scored input set vs the reference label file."""
+    """The scored input set vs the reference label files (current and superseded lists)."""
 
     label_file: str | None = None
     files: int = 0
@@ -134,6 +135,9 @@ class Scored:
     duplicates: list[str] = field(default_factory=list)
     label_mismatch: list[str] = field(default_factory=list)
     labels_hint: str = "set --reference-dir"  # why no label file may have been found
+    unlisted: list[str] = field(default_factory=list)  # scored files in no reference list
+    superseded: bool = False  # the closest list is one MLCommons replaced (ic01, ic_vww.md 5)
+    list_evidence: str = ""  # how the list was recognised (header, first file, set)
 
 
 def accuracy_records(run: ModeRun) -> tuple[list[tuple[str, int, str | None, list[float]]], str]:
@@ -156,9 +160,22 @@ def accuracy_records(run: ModeRun) -> tuple[list[tuple[str, int, str | None, lis
     return [], ""
 
 
+def header_input(run: ModeRun) -> str | None:
+    """The EEMBC header's ``singleInputFn`` (the first input of the run, ic_vww.md 5.2 a)."""
+    if run.eembc_log is None:
+        return None
+    return run.eembc_log.config.get("singleInputFn") or None
+
+
 def score_set(records: list[tuple[str, int, str | None, list[float]]],
-              references: dict[str, dict[str, int]], windowed: bool) -> Scored:
-    """Compare the scored set with the closest allowed reference label file."""
+              references: dict[str, dict[str, int]], windowed: bool,
+              superseded: tuple[str, ...] = (), header: str | None = None) -> Scored:
+    """Compare the scored set with the closest reference label file.
+
+    ``references`` holds the allowed lists first, then the ``superseded`` ones (ic01's
+    pre-2022 list): on a tie the allowed list wins. The list a run used is recognised as
+    ic_vww.md 5.2 says: the EEMBC header's first input, the first file loaded, the set.
+    """
     names = [r[0] for r in records]
     keys = Counter((r[0], r[1]) if windowed else r[0] for r in records)
     best = Scored(files=len(set(names)))
@@ -171,18 +188,47 @@ def score_set(records: list[tuple[str, int, str | None, list[float]]],
             chosen = label_file
             best.missing, best.extra = missing, extra
     best.label_file = chosen
-    if chosen is not None:
-        labels = references[chosen]
-        best.label_mismatch = sorted({r[0] for r in records if r[2] is not None
-                                      and r[0] in labels and int(r[2]) != labels[r[0]]})
+    if chosen is None:
+        return best
+    known = set().union(*references.values())
+    best.unlisted = sorted(set(names) - known)
+    best.superseded = chosen in superseded
+    best.list_evidence = _list_evidence(names, references, chosen, header)
+    labels = references[chosen]
+    best.label_mismatch = sorted({r[0] for r in records if r[2] is not None
+                                  and r[0] in labels and int(r[2]) != labels[r[0]]})
     return best
 
 
+def _list_evidence(names: list[str], references: dict[str, dict[str, int]], chosen: str,
+                   header: str | None) -> str:
+    """Which list the header input and the first file loaded are row 0 of (or 'none')."""
+    firsts = {next(iter(labels), None): f for f, labels in references.items() if labels}
+    parts = []
+    for what, name in (("EEMBC header singleInputFn", header),
+                       ("first file loaded", names[0] if names else None)):
+        if name:
+            parts.append(f"{what} {name} (row 0 of {firsts.get(name, 'no reference list')})")
+    parts.append(f"scored set closest to {chosen}")
+    return "; ".join(parts)
+
+
+def _label_map(references: dict[str, dict[str, int]], chosen: str | None) -> dict[str, int]:
+    """Labels of the chosen list, then of the others (the lists agree where they overlap:
+    a CIFAR-10 name has one class in every ic01 list, ic_vww.md 5.2)."""
+    merged: dict[str, int] = {}
+    for name in [n for n in references if n != chosen] + ([chosen] if chosen else []):
+        merged.update(references.get(name, {}))
+    return merged
+
+
 def accuracy(run: ModeRun, _metric: str, references: dict[str, dict[str, int]],
-             windowed: bool, labels_hint: str = "set --reference-dir"
-             ) -> tuple[Figure, Figure, Scored | None]:
-    """(top-1 %, AUC, scored set); both are recomputed whatever the target metric;
-    ``labels_hint`` says why there may be no reference labels (shown when there are none)."""
+             windowed: bool, labels_hint: str = "set --reference-dir",
+             superseded: tuple[str, ...] = ()) -> tuple[Figure, Figure, Scored | None]:
+    """(top-1 %, AUC, scored set); both are recomputed whatever the target metric, with the
+    formula of the runner that printed the claim (ic_vww.md 4.1 MLCommons, 4.2 EEMBC);
+    ``labels_hint`` says why there may be no reference labels (shown when there are none);
+    ``superseded`` names label files that are recognised but no longer the benchmark's."""
     c = run.claims
     eembc = run.runner == "eembc"
     top = Figure("top1", claimed=c.top1 if c else None, tolerance=printed_tolerance(1))
@@ -193,30 +239,37 @@ def accuracy(run: ModeRun, _metric: str, references: dict[str, dict[str, int]],
         for f in (top, auc):
             f.unverifiable = "no per-input results (log.txt / results.json absent)"
         return top, auc, None
-    scored = score_set(records, references, windowed)
+    scored = score_set(records, references, windowed, superseded, header_input(run))
     scored.labels_hint = labels_hint
-    labels = references.get(scored.label_file or "", {})
-    rows = []
+    labels = _label_map(references, scored.label_file)
+    rows, unlabelled = [], set()
     for name, _seg, cls, values in records:
         label = labels.get(name, int(cls) if cls is not None else None)
-        if label is not None and values:
+        if label is None:
+            unlabelled.add(name)
+        elif values:
             rows.append((name, label, values))
-    if not rows:
+    if not rows or (unlabelled and references):
+        why = (f"{len(unlabelled)} of {scored.files} scored files are in no reference "
+               f"label list ({', '.join(references)})" if rows else
+               f"no reference labels for the scored files ({labels_hint})")
         for f in (top, auc):
-            f.unverifiable = f"no reference labels for the scored files ({labels_hint})"
+            f.unverifiable = why
         return top, auc, scored
     try:
-        # the EEMBC runner scores the printed values as they are (ic_vww.md 4.2)
         fs = metrics.file_scores(rows, normalised=not eembc)
-        top.recomputed = metrics.accuracy_top1(fs.y_true, fs.y_pred)
-        auc.recomputed = metrics.eembc_auc(fs.y_true, fs.y_pred) \
-            if eembc and fs.y_pred.shape[1] >= 2 else metrics.accuracy_auc(fs.y_true, fs.y_pred)
+        if eembc:
+            top.recomputed, auc.recomputed = metrics.eembc_accuracy(fs.y_true, fs.y_pred)
+        else:
+            top.recomputed = metrics.accuracy_top1(fs.y_true, fs.y_pred)
+            auc.recomputed = metrics.accuracy_auc(fs.y_true, fs.y_pred)
     except ValueError as exc:
         for f in (top, auc):
             f.problems.append(f"cannot score: {exc}")
+    formula = "EEMBC runner formulas" if eembc else "MLCommons runner formulas"
     for f in (top, auc):
         f.source = source + (f" vs {scored.label_file}" if scored.label_file else
-                             " vs the labels written in results.json")
+                             " vs the labels written in results.json") + f" ({formula})"
     return top, auc, scored
 
 
@@ -262,7 +315,9 @@ def energy(run: ModeRun, infers_per_s: float | None) -> Figure:
 
 def _mlc_energy_window(rec: dict[str, Any]) -> dict[str, Any]:
     power = rec.get("power") or {}
-    samples = power.get("samples") or []
+    samples = power.get("samples")  # a float64 array (safeio.load_json), else as in the JSON
+    if not isinstance(samples, np.ndarray):
+        samples = samples or []
     events = power.get("timestamps") or []
     it = (rec.get("infer") or {}).get("iterations") or 0
     w: dict[str, Any] = {"iterations": it, "events": len(events), "problems": []}
@@ -275,7 +330,7 @@ def _mlc_energy_window(rec: dict[str, Any]) -> dict[str, Any]:
     if len(idx) < 2:
         w["problems"].append(f"{len(idx)} timestamp event(s), 2 needed")
         return w
-    if any(b - a != 1 for a, b in zip(ids, ids[1:])):
+    if any(b - a != 1 for a, b in itertools.pairwise(ids)):
         w["problems"].append(f"event ids not consecutive: {ids}")
     i0, i1 = idx[-2], idx[-1]
     if not 0 <= i0 < i1 <= len(samples):

@@ -15,7 +15,7 @@ field at fault.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -38,7 +38,8 @@ def run(mode: Mode, port: str, dataset_path: str | Path, *,
         warmups: int | None = None, resume: str | Path | None = None,
         timeouts: Timeouts | None = None, interface: str | None = None,
         monitor: str | None = None, voltage: float = 1.8,
-        energy_options: Mapping[str, object] | None = None) -> RunResult:
+        energy_options: Mapping[str, object] | None = None,
+        fast_load: Literal["auto", "off"] = "auto") -> RunResult:
     """Run ``mode`` against the DUT at ``port``; write an MLCommons session folder.
 
     ``port`` is a device path (``/dev/ttyACM0``), a pyserial URL (``socket://host:port``,
@@ -46,7 +47,9 @@ def run(mode: Mode, port: str, dataset_path: str | Path, *,
     tinyperf builds and starts for the run. ``dataset_path`` holds ``kws01/``, ``ad01/``, …
     with their ``y_labels.csv`` and ``.bin`` inputs. ``test_script`` is an MLCommons
     ``tests_*.yaml`` (default: the reference script of the mode); ``iterations`` overrides
-    N of every ``infer`` step (``"auto"``: sized from the DUT's speed).
+    N of every ``infer`` step (``"auto"``: sized from the DUT's speed). ``fast_load``:
+    ``"auto"`` loads inputs with the binary ``fl`` commands where the DUT offers them
+    (docs/fast_load.md), ``"off"`` uses the standard protocol only.
 
     Energy mode reaches the DUT through the interface board at ``interface`` and measures
     with ``monitor`` (e.g. ``lpm01a:/dev/ttyACM1``); ``energy_options`` sets the other
@@ -63,7 +66,7 @@ def run(mode: Mode, port: str, dataset_path: str | Path, *,
     config = RunConfig(mode=mode, dataset_path=Path(dataset_path),
                        output_dir=Path(output_dir), entries=entries, iterations=iterations,
                        warmups=warmups, port=(interface or "") if mode == "energy" else port,
-                       baud=baud, progress=False)
+                       baud=baud, progress=False, fast_load=fast_load)
     if mode == "energy":
         from tinyperf.harness.energy.run import EnergyOptions, run_energy_session
 
@@ -103,14 +106,17 @@ def check(path: str | Path, *, reference_dir: str | Path | None = None,
 
 def check_rounds(path: str | Path, *, reference_dir: str | Path | None = None,
                  waive: Iterable[str] = (), version: str | None = None,
-                 submitter: str | None = None) -> list[Report]:
+                 submitter: str | None = None,
+                 on_round: Callable[[Report | None, int, int], None] | None = None
+                 ) -> list[Report]:
     """:func:`check` for every round below ``path`` (one report per round, in order); a
     single tree gives a list of one.
 
     A round without a rule file of its own (v0.5, v0.7) is checked with the nearest later
     rule set (``report.rules_note`` says so). A round that cannot be checked at all (an
     unreadable archive, a failure inside the checker) gets a report with ``error`` set and
-    the other rounds are still checked.
+    the other rounds are still checked. ``on_round(report, done, total)`` is called once
+    before the first round (``None, 0, total``) and after each (progress of a whole record).
     """
     from tinyperf.formats.errors import ConfigError
     from tinyperf.rules.ruleset import DEFAULT_VERSION, load_ruleset
@@ -127,8 +133,15 @@ def check_rounds(path: str | Path, *, reference_dir: str | Path | None = None,
     unknown = sorted(set(waive) - {r.id for r in load_ruleset(version or DEFAULT_VERSION).rules})
     if unknown:
         raise ConfigError(f"unknown rule id(s) {unknown}", key="waive")
-    return [_check_round(one, ref, waive, version, submitter)
-            for one in rounds_in(path) or [path]]
+    rounds = rounds_in(path) or [path]
+    reports: list[Report] = []
+    if on_round is not None:
+        on_round(None, 0, len(rounds))
+    for one in rounds:
+        reports.append(_check_round(one, ref, waive, version, submitter))
+        if on_round is not None:
+            on_round(reports[-1], len(reports), len(rounds))
+    return reports
 
 
 def _check_round(path: Path, ref: Path | None, waive: list[str], version: str | None,

@@ -4,7 +4,8 @@
  *
  * Framing on '%', an EE_CMD_SIZE-character command buffer that saturates (never overflows),
  * tokenising, and every command of the standard protocol (name, profile, help, timestamp,
- * db load/HEX/print, infer N W, results), each response ending with "m-ready".
+ * db load/HEX/print, infer N W, results), each response ending with "m-ready". Optionally
+ * (ee_fast_load_enable) the tinyperf `fl` commands: raw-binary input loads with CRC-32.
  *
  * Memory: the layer allocates nothing. All state lives in an ee_ctx_t owned by the caller,
  * and the input ("db") buffer is a caller-owned array handed to ee_benchmark_initialize().
@@ -22,6 +23,7 @@
  *   static ee_ctx_t ctx;
  *   static const ee_config_t cfg = { "vendor", "ad01", 0 };
  *   ee_benchmark_initialize(&ctx, &cfg, db, sizeof db);
+ *   ee_fast_load_enable(&ctx, th_getchar_timeout, RX_BYTES, EE_FAST_LOAD_TIMEOUT_US); // optional
  *   for (;;) { ee_serial_callback(&ctx, (char)th_getchar()); }
  * @endcode
  */
@@ -45,6 +47,18 @@ extern "C" {
 #define EE_DEFAULT_ITERATIONS 1L
 #define EE_DEFAULT_WARMUPS 10L
 
+/**
+ * @brief Bounded read of one received byte, for fast load (docs/fast_load.md).
+ * @param timeout_us Longest wait in microseconds for the byte.
+ * @return The byte (0..255), or a negative value when none came in time (or the link closed).
+ */
+typedef int (*ee_read_timeout_fn)(uint32_t timeout_us);
+
+/** Fast-load receive timeout a port should use unless it knows better (µs, the `tmo` field). */
+#define EE_FAST_LOAD_TIMEOUT_US 200000ul
+/** Smallest receive buffer a port may advertise (`rx`): one whole command. */
+#define EE_FAST_LOAD_MIN_RX EE_CMD_SIZE
+
 /** @brief Build settings of a firmware (the reference's TH_* compile-time macros). */
 typedef struct ee_config {
     const char *vendor;   /**< TH_VENDOR_NAME_STRING, printed by `name`; NULL = "unspecified". */
@@ -62,6 +76,9 @@ typedef struct ee_ctx {
     size_t db_pos;              /**< bytes written since `db load`. */
     const ee_config_t *config;  /**< caller-owned build settings. */
     int parser_enabled;         /**< commands are ignored until initialisation finished. */
+    ee_read_timeout_fn fl_read; /**< fast load's bounded read; NULL = not offered. */
+    size_t fl_rx_bytes;         /**< the port's receive buffer (advertised as `rx`). */
+    uint32_t fl_timeout_us;     /**< gap that ends a fast-load block (advertised as `tmo`). */
 } ee_ctx_t;
 
 /**
@@ -98,6 +115,32 @@ ee_status_t ee_serial_callback(ee_ctx_t *ctx, char c);
  *         was printed), EE_STATUS_NOT_READY or EE_STATUS_BAD_ARGUMENT.
  */
 ee_status_t ee_serial_command_parser_callback(ee_ctx_t *ctx, char *cmd);
+
+/**
+ * @brief Offer fast load (the `fl` commands of docs/fast_load.md) on this context.
+ *
+ * Call after ee_benchmark_initialize() (which clears the context). Without this call `fl`
+ * is an unknown command, exactly as in the standard firmware, so a port without a bounded
+ * read (th_getchar_timeout) still builds and simply does not advertise fast load.
+ * The `fl load`/`fl shift` handlers read their raw data bytes through read_byte, from the
+ * same receive path th_getchar() uses, while ee_serial_callback() runs.
+ * @param ctx Initialised context.
+ * @param read_byte Bounded read (usually th_getchar_timeout).
+ * @param rx_bytes Bytes the port can hold received but not yet read (>= EE_FAST_LOAD_MIN_RX).
+ * @param timeout_us Longest gap between two data bytes (> 0), e.g. EE_FAST_LOAD_TIMEOUT_US.
+ * @return EE_STATUS_OK or EE_STATUS_BAD_ARGUMENT (fast load stays off).
+ */
+ee_status_t ee_fast_load_enable(ee_ctx_t *ctx, ee_read_timeout_fn read_byte, size_t rx_bytes,
+                                uint32_t timeout_us);
+
+/**
+ * @brief CRC-32 (IEEE 802.3, reflected, the one of zlib's crc32()); chainable.
+ * @param crc 0 to start, or the result of the previous call to continue.
+ * @param data Bytes (may be NULL when len is 0).
+ * @param len Number of bytes.
+ * @return The CRC of everything fed so far (ee_crc32(0, "123456789", 9) == 0xcbf43926).
+ */
+uint32_t ee_crc32(uint32_t crc, const uint8_t *data, size_t len);
 
 /**
  * @brief Copy the loaded input bytes out of the db buffer (reference API, for ports).

@@ -6,6 +6,7 @@
 #define TH_SERIAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "ee_status.h"
 
@@ -32,6 +33,17 @@ ee_status_t th_uart_write(const char *data, size_t len);
  * @return The byte (0..255), or -1 when the link is closed for good (the host port exits).
  */
 int th_getchar(void);
+
+/**
+ * @brief OPTIONAL seam: read one received byte, waiting at most timeout_us microseconds.
+ *
+ * Only ports offering fast load implement it, and pass it to ee_fast_load_enable(); the
+ * protocol layer never calls it by name, so a port without it builds unchanged. Must read
+ * from the same receive path as th_getchar() and measure the wait with the port's timer.
+ * @param timeout_us Longest wait (> 0).
+ * @return The byte (0..255), or -1 when none arrived in time or the link is closed.
+ */
+int th_getchar_timeout(uint32_t timeout_us);
 
 #ifdef __cplusplus
 }

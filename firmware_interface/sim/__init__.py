@@ -4,6 +4,7 @@
 - ``clock``: simulated DUT time (``SimClock``, ``LatencyModel``).
 - ``model``: reference-port configuration and model from the registry.
 - ``faults``: fault injection as data.
+- ``fast_load``: the ``fl`` fast-load commands (docs/fast_load.md) on the core's buffer.
 - ``server``: ``SimServer``, the I/O thread serving a DUT on a pty and/or TCP socket.
 """
 

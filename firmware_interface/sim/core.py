@@ -34,6 +34,7 @@ from tinyperf.formats import protocol as p
 from tinyperf.formats.errors import ModelError
 
 from .clock import LatencyModel, SimClock
+from .fast_load import FastLoadPort
 
 InferFn = Callable[[bytes], Sequence[float]]
 TimestampCallback = Callable[[int], None]
@@ -59,9 +60,13 @@ class DutConfig:
     #: Bytes ``th_load_tensor`` copies into the model input (kws01 490, ad01 2560).
     input_bytes: int = 490
     results_decimals: int = 3
+    #: A comma after every value, the last too (the reference vww01 port, ic_vww spec 3.1).
+    results_trailing_comma: bool = False
     #: Energy build: timestamps are GPIO pulses (callback), no ``m-lap-us`` lines.
     energy: bool = False
     cmd_size: int = p.EE_CMD_SIZE
+    #: tinyperf's ``fl`` fast-load commands (docs/fast_load.md); False: the standard firmware.
+    fast_load: bool = True
 
 
 @dataclass(frozen=True)
@@ -137,6 +142,8 @@ class VirtualDut:
         #: DUT µs of the last timed region (between the two timestamps).
         self.last_timed_us: int | None = None
         self.timestamps: deque[int] = deque(maxlen=_TIMESTAMP_HISTORY)
+        #: the ``fl`` commands (fast_load.py); None: answered as unknown, like the reference
+        self.fast: FastLoadPort | None = FastLoadPort(self) if self.config.fast_load else None
 
     # -- state -------------------------------------------------------------------------
 
@@ -149,6 +156,19 @@ class VirtualDut:
     def expected_size(self) -> int:
         return self._expected
 
+    @property
+    def loaded_size(self) -> int:
+        """N when a whole input is loaded (``db`` reached ``db load N``, or ``fl``), else 0."""
+        return self._expected if self._pos == self._expected else 0
+
+    @property
+    def input_buffer(self) -> bytearray:
+        return self._buffer
+
+    def set_loaded(self, size: int) -> None:
+        """``fl``: the buffer's first ``size`` bytes are the input (0: none)."""
+        self._expected = self._pos = size
+
     # -- boot ----------------------------------------------------------------------------
 
     def boot(self) -> list[str]:
@@ -158,6 +178,8 @@ class VirtualDut:
         self._tensor = bytearray(self.config.input_bytes)
         self._expected = self._pos = 0
         self.last_results = None
+        if self.fast is not None:
+            self.fast.reset()
         lines = [p.msg_timestamp_mode(self.config.energy)]
         lines += self._timestamp()
         lines += [p.MSG_INIT_DONE, p.MSG_READY]
@@ -177,15 +199,39 @@ class VirtualDut:
         if not self.booted:
             return []  # parser not enabled yet: input is dropped
         responses = []
-        for byte in data:
-            if byte == p.COMMAND_END[0]:
+        i = 0
+        while i < len(data):
+            if self.receiving:  # an ``fl`` block: raw bytes, never parsed as commands
+                assert self.fast is not None and self.fast.block is not None
+                take = data[i : i + self.fast.block.remaining]
+                i += len(take)
+                done = self.fast.receive(take)
+                if done is not None:
+                    responses.append(done)
+                continue
+            end = data.find(p.COMMAND_END, i)
+            stop = len(data) if end < 0 else end
+            # the write position saturates at EE_CMD_SIZE: later chars are dropped
+            room = self.config.cmd_size - len(self._cmd)
+            self._cmd += data[i : min(stop, i + max(room, 0))]
+            i = stop + 1
+            if end >= 0:
                 text = self._cmd.decode("latin-1")
                 self._cmd.clear()
-                responses.append(self.execute(text))
-            elif len(self._cmd) < self.config.cmd_size:
-                self._cmd.append(byte)
-            # else: the write position saturates at EE_CMD_SIZE, the char is dropped
+                response = self.execute(text)
+                if not self.receiving:
+                    responses.append(response)
         return responses
+
+    @property
+    def receiving(self) -> bool:
+        """Inside an ``fl`` block: the next bytes are data."""
+        return self.fast is not None and self.fast.block is not None
+
+    def receive_timeout(self) -> Response:
+        """The server saw no data byte for ``fast.timeout_us``: end the block (error)."""
+        assert self.fast is not None
+        return self.fast.expire()
 
     def execute(self, text: str) -> Response:
         """Run one complete command (without ``%``); always ends with ``m-ready``."""
@@ -195,6 +241,10 @@ class VirtualDut:
         handler = self._HANDLERS.get(verb)
         if handler is not None:
             handler(self, tokens[1:], response.events)
+            if self.receiving:  # ``fl load``/``fl shift``: the reply follows the data
+                assert self.fast is not None and self.fast.block is not None
+                self.fast.block.response = response
+                return response
         elif verb:
             response.events.append(p.msg_unknown_command(verb))
         response.events.append(p.MSG_READY)
@@ -218,7 +268,8 @@ class VirtualDut:
         out.extend(self._timestamp())
 
     def _cmd_results(self, _args: list[str], out: list[str | Delay]) -> None:
-        out.append(p.msg_results(self.last_results or [], self.config.results_decimals))
+        out.append(p.msg_results(self.last_results or [], self.config.results_decimals,
+                                 self.config.results_trailing_comma))
 
     def _cmd_db(self, args: list[str], out: list[str | Delay]) -> None:
         if not args:
@@ -298,7 +349,14 @@ class VirtualDut:
         self.last_timed_us = timed
         out.append(p.MSG_INFER_DONE)
         self.last_results = results
-        out.append(p.msg_results(results, self.config.results_decimals))
+        out.append(p.msg_results(results, self.config.results_decimals,
+                                 self.config.results_trailing_comma))
+
+    def _cmd_fl(self, args: list[str], out: list[str | Delay]) -> None:
+        if self.fast is None:
+            out.append(p.msg_unknown_command("fl"))
+        else:
+            self.fast.command(args, out)
 
     _HANDLERS: dict[str, Callable[[VirtualDut, list[str], list[str | Delay]], None]] = {
         "name": _cmd_name,
@@ -308,6 +366,7 @@ class VirtualDut:
         "db": _cmd_db,
         "infer": _cmd_infer,
         "results": _cmd_results,
+        "fl": _cmd_fl,
     }
 
     # -- helpers -------------------------------------------------------------------------

@@ -16,6 +16,16 @@ Kinds:
 - ``error_line``: ``e-[{text}]`` is printed before the response's ``m-ready``.
 - ``freeze``: the DUT hangs mid-reply: the first ``line`` lines of the response are sent,
   then nothing ever again (the port stays open; later commands get no answer either).
+
+Faults on the data of an ``fl load``/``fl shift`` block (host to DUT; docs/fast_load.md),
+counted per block (``occurrence`` = the k-th block, ``verb`` is ``fl``), at the block's
+byte ``position``:
+
+- ``rx_drop``: the byte is lost; ``rx_dup``: it arrives twice; ``rx_garble``: it arrives
+  with its bits inverted;
+- ``rx_stall``: the bytes from there on arrive ``seconds`` later (longer than the DUT's
+  receive timeout: the block times out, the rest is read as commands);
+- ``rx_reset``: the DUT reboots there (banner), the rest is read by the fresh parser.
 """
 
 from __future__ import annotations
@@ -30,7 +40,8 @@ from typing import Any
 import yaml
 from tinyperf.formats.errors import ConfigError
 
-KINDS = ("garbage", "drop_chars", "stall", "reset", "error_line", "freeze")
+RX_KINDS = ("rx_drop", "rx_dup", "rx_garble", "rx_stall", "rx_reset")
+KINDS = ("garbage", "drop_chars", "stall", "reset", "error_line", "freeze", *RX_KINDS)
 PATTERNS = ("ff", "00", "random")
 
 
@@ -95,6 +106,7 @@ class FaultPlan:
     def __init__(self, faults: Iterable[Fault] = ()) -> None:
         self.faults = tuple(faults)
         self._seen: Counter[str] = Counter()
+        self._blocks = 0
         #: (verb, occurrence, kind) of every fault fired so far, for test assertions.
         self.fired: list[tuple[str, int, str]] = []
 
@@ -102,8 +114,16 @@ class FaultPlan:
         """Register one command with first token ``verb``; return the faults due now."""
         self._seen[verb] += 1
         n = self._seen[verb]
-        due = [f for f in self.faults if f.verb == verb and f.occurrence == n]
+        due = [f for f in self.faults if f.verb == verb and f.occurrence == n
+               and f.kind not in RX_KINDS]
         self.fired.extend((verb, n, f.kind) for f in due)
+        return due
+
+    def on_block(self) -> list[Fault]:
+        """Register the start of one ``fl`` data block; return its data faults."""
+        self._blocks += 1
+        due = [f for f in self.faults if f.kind in RX_KINDS and f.occurrence == self._blocks]
+        self.fired.extend((f.verb, self._blocks, f.kind) for f in due)
         return due
 
 

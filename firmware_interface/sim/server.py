@@ -26,6 +26,7 @@ from tinyperf.formats import protocol as p
 from tinyperf.formats.errors import TransportError
 
 from .core import Delay, Response, VirtualDut
+from .fast_load import FastLoadPort
 from .faults import Fault, FaultPlan
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,10 @@ _TX_CHUNK_S = 0.005
 #: A pty nobody reads fills up; after this long unwritable, output is dropped like a UART's.
 _WRITE_GIVE_UP_S = 2.0
 _POLL_S = 0.5
+#: the last stretch of a wire-time wait is spun, not slept (see ``_sleep_until``)
+_SPIN_S = 0.0003
+#: how long the input is polled after a reply (see ``_poll_once``); wire-paced links only
+_LISTEN_S = 0.0005
 _JOIN_S = 5.0
 
 
@@ -119,6 +124,19 @@ class SimServer:
         # per round trip, so scheduler overshoot is not paid twice.
         self._ready_at = 0.0
         self._frozen = False  # a ``freeze`` fault fired: no more answers
+        # ``fl`` blocks (docs/fast_load.md): the receive-gap deadline (host clock: the
+        # bytes come from the host's pty), the block the data faults belong to, and bytes
+        # an ``rx_stall`` holds back until ``_held_until``.
+        self._rx_deadline: float | None = None
+        self._block: object | None = None
+        self._block_faults: list[Fault] = []
+        self._block_pos = 0
+        self._held = bytearray()
+        self._held_until: float | None = None
+        # after a reply, poll for the next command until then (see ``_poll_once``)
+        self._listen_until = 0.0
+        # bytes read while a reply was being paced out (the wire is full duplex)
+        self._early: list[tuple[bytes, float]] = []
 
     # -- addresses -----------------------------------------------------------------------
 
@@ -218,7 +236,20 @@ class SimServer:
     def _poll_once(self) -> None:
         readers: list[Any] = [self._wake_r]
         readers += [x for x in (self._master, self._listener, self._client) if x is not None]
-        ready, _, _ = select.select(readers, [], [], _POLL_S)
+        now = time.monotonic()
+        timeout = _POLL_S
+        for when in (self._rx_deadline, self._held_until):
+            if when is not None:
+                timeout = min(timeout, max(0.0, when - now))
+        ready: list[Any] = []
+        if time.monotonic() < self._listen_until:
+            # right after a reply the host's next command is due in ~0.1 ms: polled, not
+            # slept on, so a scheduler wake-up is not added to every round trip
+            while not ready and time.monotonic() < self._listen_until:
+                ready, _, _ = select.select(readers, [], [], 0)
+        if not ready:
+            ready, _, _ = select.select(readers, [], [], timeout)
+        self._listen_until = 0.0
         for source in ready:
             if source == self._wake_r or self._stop.is_set():
                 return
@@ -228,6 +259,17 @@ class SimServer:
                 self._read_client()
             elif source == self._master:
                 self._read_pty()
+        self._drain_early()
+        now = time.monotonic()
+        if self._held_until is not None and now >= self._held_until:
+            held, self._held, self._held_until = bytes(self._held), bytearray(), None
+            self._receive(held, counted=True)
+        if not ready and self._rx_deadline is not None and now >= self._rx_deadline:
+            # no data byte for the DUT's receive timeout: the block ends with an error
+            self._rx_deadline = None
+            if self._receiving:
+                self._ready_at = now
+                self._respond(self.dut.receive_timeout())
 
     def _accept(self) -> None:
         assert self._listener is not None
@@ -264,16 +306,75 @@ class SimServer:
 
     # -- receive: wire time, then the DUT ----------------------------------------------
 
-    def _receive(self, data: bytes) -> None:
-        self.stats.rx_bytes += len(data)
-        for piece in _split_commands(data):
-            wire, done_at = self._rx.book(len(piece))
+    def _receive(self, data: bytes, counted: bool = False,
+                 arrived: float | None = None) -> None:
+        if not counted:
+            self.stats.rx_bytes += len(data)
+        if self._held_until is not None:  # an rx_stall: later bytes queue behind
+            self._held.extend(data)
+            return
+        # every piece of this read was on the wire from its arrival: booked from then, not
+        # after the replies to the earlier pieces (a UART receives while it transmits)
+        arrived = time.monotonic() if arrived is None else arrived
+        pieces = _split_commands(data)
+        for k, piece in enumerate(pieces):
+            wire, done_at = self._rx.book(len(piece), not_before=arrived)
             self.stats.rx_wire_s += wire
             # The last byte of this piece is on the DUT's pin only after its wire time;
             # the answer is booked from then and the one sleep happens before sending it.
             self._ready_at = done_at
-            for response in self.dut.feed_responses(piece):
-                self._respond(response)
+            held = self._feed(piece)
+            if held is not None:
+                self._held = bytearray(held + b"".join(pieces[k + 1:]))
+                return
+            self._rx_deadline = None
+            fast = self._fast
+            if fast is not None and fast.block is not None:
+                self._rx_deadline = done_at + fast.timeout_us * 1e-6
+
+    @property
+    def _fast(self) -> FastLoadPort | None:
+        """The DUT's ``fl`` support (None: the standard firmware, or a board's parser)."""
+        return getattr(self.dut, "fast", None)
+
+    @property
+    def _receiving(self) -> bool:
+        return self._fast is not None and self._fast.block is not None
+
+    def _feed(self, piece: bytes) -> bytes | None:
+        """Give ``piece`` to the DUT, through the data faults of its ``fl`` block; return
+        the bytes an ``rx_stall`` holds back (None: all were fed)."""
+        i = 0
+        while i < len(piece):
+            if not (self._block_faults and self._receiving):
+                self._feed_dut(piece[i:])
+                return None
+            byte, pos = piece[i : i + 1], self._block_pos
+            due = {f.kind: f for f in self._block_faults if f.position == pos}
+            if "rx_stall" in due:
+                self._block_faults.remove(due["rx_stall"])
+                self._held_until = time.monotonic() + due["rx_stall"].seconds
+                return piece[i:]
+            if "rx_reset" in due:
+                self._block_faults = []
+                self._send_lines(self.dut.reset())
+                continue  # this byte and the rest go to the rebooted parser
+            i += 1
+            self._block_pos += 1
+            if "rx_drop" in due:
+                continue
+            if "rx_garble" in due:
+                byte = bytes([byte[0] ^ 0xFF])
+            self._feed_dut(byte * (2 if "rx_dup" in due else 1))
+        return None
+
+    def _feed_dut(self, data: bytes) -> None:
+        for response in self.dut.feed_responses(data):
+            self._respond(response)
+        block = self._fast.block if self._fast is not None else None
+        if block is not None and block is not self._block:  # a new ``fl`` block began
+            self._block, self._block_pos = block, 0
+            self._block_faults = self.faults.on_block()
 
     def _respond(self, response: Response) -> None:
         self.stats.commands += 1
@@ -342,6 +443,8 @@ class SimServer:
 
     def _write_all(self, data: bytes) -> None:
         self.stats.tx_bytes += len(data)
+        if self._tx.byte_s:
+            self._listen_until = time.monotonic() + _LISTEN_S
         if self._master is not None:
             self._write_pty(data)
         if self._client is not None:
@@ -367,9 +470,43 @@ class SimServer:
             select.select([], [self._master], [], 0.05)
 
     def _sleep_until(self, when: float) -> None:
-        delay = when - time.monotonic()
-        if delay > 0:
-            self._stop.wait(delay)
+        """Wait while a reply is on the wire, reading what the host sends meanwhile (a UART
+        receives while it transmits); those bytes are processed after this reply."""
+        while not self._stop.is_set():
+            delay = when - time.monotonic()
+            if delay <= 0:
+                return
+            if delay < _SPIN_S:
+                # a timed sleep wakes ~50-100 µs late (timer slack); at 921600 baud that is
+                # the size of a whole reply, so the last stretch is spun (bounded, short)
+                while time.monotonic() < when:
+                    pass
+                return
+            fds = [x for x in (self._master, self._client) if x is not None]
+            ready, _, _ = select.select([self._wake_r, *fds], [], [], delay - _SPIN_S)
+            if self._wake_r in ready:
+                return
+            for source in ready:
+                data = self._read_now(source)
+                if data:
+                    self._early.append((data, time.monotonic()))
+
+    def _read_now(self, source: Any) -> bytes:
+        try:
+            if source == self._master:
+                return os.read(source, 4096)
+            data = source.recv(4096)
+        except OSError:  # EAGAIN, or EIO with no slave: nothing to read now
+            return b""
+        if not data:  # the socket client left
+            source.close()
+            self._client = None
+        return data
+
+    def _drain_early(self) -> None:
+        while self._early:
+            data, arrived = self._early.pop(0)
+            self._receive(data, arrived=arrived)
 
 
 def _split_commands(data: bytes) -> list[bytes]:

@@ -9,6 +9,7 @@ typedef ee_status_t (*ee_handler_fn)(ee_ctx_t *ctx, char **args, size_t nargs);
 
 ee_status_t ee_cmd_db(ee_ctx_t *ctx, char **args, size_t nargs);
 ee_status_t ee_cmd_infer(ee_ctx_t *ctx, char **args, size_t nargs);
+ee_status_t ee_cmd_fl(ee_ctx_t *ctx, char **args, size_t nargs);
 
 /* Split text in place on ' ' (repeated spaces collapse, like strtok); returns the count. */
 size_t ee_tokenize(char *text, char **tokens, size_t max_tokens);

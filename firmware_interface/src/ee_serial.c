@@ -74,7 +74,7 @@ static const struct {
 } commands[] = {
     {"name", cmd_name},         {"profile", cmd_profile}, {"help", cmd_help},
     {"timestamp", cmd_timestamp}, {"db", ee_cmd_db},      {"infer", ee_cmd_infer},
-    {"results", cmd_results},
+    {"results", cmd_results},   {"fl", ee_cmd_fl},
 };
 
 static ee_status_t dispatch(ee_ctx_t *ctx, char **tokens, size_t ntokens)

@@ -53,9 +53,28 @@ ee_status_t th_uart_write(const char *data, size_t len)
     return EE_STATUS_OK;
 }
 
+void rec_receive(const void *data, size_t len)
+{
+    size_t room = REC_INPUT_SIZE - rec.input_len;
+    size_t n = len < room ? len : room;
+
+    memcpy(rec.input + rec.input_len, data, n);
+    rec.input_len += n;
+}
+
 int th_getchar(void)
 {
-    return -1;
+    return rec.input_pos < rec.input_len ? rec.input[rec.input_pos++] : -1;
+}
+
+int rec_read_timeout(uint32_t timeout_us)
+{
+    rec.last_timeout_us = timeout_us;
+    if (rec.input_pos >= rec.input_len) {
+        rec.timeouts++;
+        return -1;
+    }
+    return rec.input[rec.input_pos++];
 }
 
 ee_status_t th_timestamp_initialize(void)

@@ -18,6 +18,8 @@ extern "C" {
 /** Capacity of the recorded output and call log. */
 #define REC_OUTPUT_SIZE 65536u
 #define REC_CALLS_SIZE 4096u
+/** Capacity of the scripted input (bytes the port "receives"). */
+#define REC_INPUT_SIZE 8192u
 
 /** @brief What the recording port saw and how it should behave. */
 typedef struct recording_port {
@@ -34,6 +36,11 @@ typedef struct recording_port {
     int fail_load;                /**< th_load_tensor fails. */
     int fail_results;             /**< th_results fails. */
     int fail_init;                /**< th_final_initialize fails. */
+    uint8_t input[REC_INPUT_SIZE]; /**< scripted received bytes (rec_receive). */
+    size_t input_len;
+    size_t input_pos;             /**< next byte th_getchar / rec_read_timeout returns. */
+    size_t timeouts;              /**< rec_read_timeout calls that found no byte. */
+    uint32_t last_timeout_us;     /**< timeout_us of the last rec_read_timeout call. */
 } recording_port_t;
 
 /** @brief The single recording port instance (tests reset it with rec_reset()). */
@@ -44,6 +51,15 @@ void rec_reset(void);
 
 /** @brief Forget recorded output and calls, keep the settings. */
 void rec_clear_output(void);
+
+/** @brief Append bytes to the scripted input (any value; silently cut when full). */
+void rec_receive(const void *data, size_t len);
+
+/**
+ * @brief The port's bounded read (fast load): the next scripted byte, or -1 when the script
+ *        is exhausted -- a silent line, so every wait "times out" at once.
+ */
+int rec_read_timeout(uint32_t timeout_us);
 
 #ifdef __cplusplus
 }

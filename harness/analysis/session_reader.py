@@ -173,7 +173,10 @@ def _load_json(path: Path) -> Any:
 
 def _digest(folder: Path) -> str:
     h = hashlib.sha256()
-    for name in (RUN_JSON, RESULTS_JSON, ENERGY_JSON, LATENCY_CSV):
+    names = [RUN_JSON, RESULTS_JSON, ENERGY_JSON, LATENCY_CSV]
+    if not (folder / RUN_JSON).exists():  # another runner's session: its raw files say it all
+        names += ["log.txt", "trace1-energy.bin", "trace1-timestamps.json"]
+    for name in names:
         p = folder / name
         if p.is_file():
             h.update(name.encode() + b"\0" + p.read_bytes())
@@ -187,7 +190,8 @@ def _started(folder: Path) -> str:
             return datetime.strptime(m.group(1), "%Y%m%d_%H%M%S").isoformat()
         except ValueError:  # digits that are not a date: use the file time
             pass
-    written = folder / RUN_JSON if (folder / RUN_JSON).exists() else folder / RESULTS_JSON
+    written = next((folder / n for n in (RUN_JSON, RESULTS_JSON) if (folder / n).exists()),
+                   folder / "log.txt")
     return datetime.fromtimestamp(written.stat().st_mtime).isoformat(timespec="seconds")
 
 
@@ -291,12 +295,17 @@ def read_session(folder: str | Path) -> SessionRecord:
     run_path = folder / RUN_JSON
     if not folder.is_dir():
         raise SessionError("not a session folder", path=folder)
+    records: list[dict[str, Any]] | None = None
     if not run_path.is_file():
-        if not runner_sessions.is_runner_session(folder):
+        if runner_sessions.is_runner_session(folder):
+            records = _read_records(folder)
+            run = runner_sessions.read_runner_run(folder, records or [])
+        elif runner_sessions.is_eembc_session(folder):
+            run, records = runner_sessions.read_eembc_run(folder)
+        else:
             raise SessionError(f"no {RUN_JSON}: not a finished tinyperf session, nor an "
-                               "MLCommons runner session (results.json + log.txt)",
-                               path=folder)
-        run = runner_sessions.read_runner_run(folder, _read_records(folder) or [])
+                               "MLCommons runner session (results.json + log.txt), nor an "
+                               "EEMBC runner session (its log.txt)", path=folder)
     else:
         run = _load_json(run_path)
     if not isinstance(run, dict):
@@ -311,7 +320,8 @@ def read_session(folder: str | Path) -> SessionRecord:
     if not isinstance(figures, dict):
         raise SessionError("'figures' is not an object", path=run_path)
     identity = run.get("identity") if isinstance(run.get("identity"), dict) else {}
-    records = _read_records(folder)
+    if records is None:
+        records = _read_records(folder)
     scores = None
     if run["mode"] == "accuracy":
         if records is None:
@@ -321,7 +331,7 @@ def read_session(folder: str | Path) -> SessionRecord:
         path=folder, mode=run["mode"], model=run["model"],
         vendor=identity.get("vendor"), firmware=identity.get("firmware"),
         valid=bool(run.get("valid", False)), reasons=list(run.get("reasons") or []),
-        figures=figures, started=_started(folder),
+        figures=figures, started=run.get("started") or _started(folder),
         window_throughput=_window_throughput(figures, records) if run["mode"] != "accuracy"
         else [],
         scores=scores, energy=_read_energy(folder, figures), latency=_read_latency(folder),

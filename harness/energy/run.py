@@ -37,7 +37,12 @@ from tinyperf.formats import mlc
 from tinyperf.formats.errors import ConfigError, SessionError
 from tinyperf.harness.energy import integrate, report
 from tinyperf.harness.energy.capture import Capture, Edge, window_capture
-from tinyperf.harness.energy.monitors import EnergyMonitor, open_monitor, supports_snapshot
+from tinyperf.harness.energy.monitors import (
+    EnergyMonitor,
+    edges_seen,
+    open_monitor,
+    supports_snapshot,
+)
 from tinyperf.harness.link.dut import Dut, InferResult, Timeouts
 from tinyperf.harness.link.interface_board import (
     BOARD_KINDS,
@@ -143,8 +148,9 @@ class EnergyRunner(Runner):
         probe, seconds = 10, None
         for _ in range(4):
             before = self.monitor.sync()
+            expected = self._edges_after_infer()
             self.dut.infer(probe, 0)
-            after = self.monitor.sync()
+            after = self.monitor.sync(edges=expected)
             part = window_capture(self.monitor.snapshot(), before, after)
             origin = float(part.meta.get("window_origin_s", before))
             (chosen,) = integrate.bracket_windows(
@@ -205,13 +211,20 @@ class EnergyRunner(Runner):
             self._note = None
         # synced: the window's slice starts exactly where the DUT's data stands
         before = self.monitor.sync() if self.per_window else self.monitor.mark()
+        expected = self._edges_after_infer()
         res = self.dut.infer(action.iterations, action.warmups)
-        after = self.monitor.sync()
+        after = self.monitor.sync(edges=expected)
         self.spans.append((before, after))
         self.session.log(f"tinyperf: window {window} monitor span {before:.3f}..{after:.3f} s")
         if self.per_window:
             self._measure(window, before, after, res.iterations)
         return res
+
+    def _edges_after_infer(self) -> int | None:
+        """Edges the monitor must have seen once the next ``infer`` is over: an ``infer``
+        toggles the timestamp pin at its window's start and end (one edge each)."""
+        seen = edges_seen(self.monitor)
+        return None if seen is None else seen + 2
 
     def _relabel(self, capture: Capture) -> Capture:
         """Numeric event ids shifted by ``_event_offset``; ``_event_next`` follows them."""

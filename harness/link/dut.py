@@ -19,11 +19,14 @@ from tinyperf.formats import protocol
 from tinyperf.formats.errors import DutErrorReply, DutProtocolError, DutTimeout
 from tinyperf.formats.protocol import Kind, Message
 from tinyperf.harness.link import plausibility
+from tinyperf.harness.link.fast_load import FastLoader, FastLoadWithdrawn
 from tinyperf.harness.link.timeouts import Deadline
 from tinyperf.harness.link.transport import LineLink
 
 LAP_MODULUS = 1 << 32  # m-lap-us is a 32-bit %lu counter on most MCUs
 HISTORY = 25  # windows remembered for the plausibility checks
+#: ``name`` requests of one absorbing barrier (stray fast-load bytes; see ``barrier``)
+_ABSORB_ASKS = 4
 
 
 class DutResetError(DutProtocolError):
@@ -148,13 +151,15 @@ class Dut:
     80-character command buffer takes (38). ``timestamps`` is False for energy builds,
     whose timestamps are GPIO pulses instead of ``m-lap-us`` lines. ``cmd_buffer`` is the
     firmware's command buffer size (``EE_CMD_SIZE``); no command longer than it is sent.
+    ``fast_load``: ask the DUT for the ``fl`` commands (docs/fast_load.md, ``fast_load.py``)
+    and use them where offered; False: the standard protocol only, never an ``fl`` byte.
     """
 
     def __init__(self, link: LineLink, *, timeouts: Timeouts | None = None,
                  cmd_buffer: int = protocol.EE_CMD_SIZE, chunk_size: int | None = None,
                  timestamps: bool = True,
                  identify_attempts: int = 3, load_attempts: int = 2,
-                 on_event: EventHook | None = None):
+                 on_event: EventHook | None = None, fast_load: bool = False):
         self.link = link
         self.timeouts = timeouts or Timeouts()
         self.cmd_buffer = cmd_buffer
@@ -173,26 +178,94 @@ class Dut:
         #: longest per-inference time seen (DUT laps and host clock), seconds; None: unknown
         self.per_inference_s: float | None = None
         self.log = logging.getLogger(f"{__name__}.Dut[{link.url}]")
+        self.fast: FastLoader | None = FastLoader(self) if fast_load else None
+        #: the input the caller last loaded: what every ``infer`` must run on
+        self._input: bytes | None = None
 
     def _event(self, name: str, details: str) -> None:
         self.log.info("%s: %s", name, details)
         if self._on_event is not None:
             self._on_event(name, details)
 
+    event = _event
+
+    def write(self, data: bytes) -> None:
+        """Raw bytes to the DUT (``fl`` blocks); stale input is dropped first unless a
+        reply is still owed."""
+        if self.fast is None or self.fast.pending is None:
+            stale = tuple(self.link.discard_input())
+            if stale:
+                self._event("stale-input", f"dropped before a fast-load block: {list(stale)!r}")
+        self.link.write(data)
+
+    def _reset_seen(self) -> None:
+        if self.fast is not None:
+            self.fast.on_reset()
+
     # -- one exchange ------------------------------------------------------------------------
 
-    def command(self, text: str, timeout: float | None = None) -> Response:
+    def command(self, text: str, timeout: float | None = None,
+                ahead: tuple[bytes, int | None] | None = None) -> Response:
         """Send ``text%`` and collect the body up to ``m-ready``.
 
         Raises ``DutTimeout`` if ``m-ready`` does not come in time, ``DutResetError`` if a
         boot banner shows up, ``DutErrorReply`` on an ``e-[...]`` line (after ``m-ready``,
         so the link stays in step).
+
+        Fast load: a block whose reply is still owed is settled first (``text`` written
+        behind it when the DUT's RX buffer takes both); ``ahead`` = (input, stride) is
+        written as the next block right behind ``text`` when it fits, its reply read later.
         """
-        stale = tuple(self.link.discard_input())
-        if stale:
-            self._event("stale-input", f"dropped before {text!r}: {list(stale)!r}")
-        self.link.write(protocol.command(text, self.cmd_buffer))
+        frame = protocol.command(text, self.cmd_buffer)
+        fast = self.fast
+        stale: tuple[str, ...] = ()
+        before = len(fast.queue) if fast is not None else 0
+        if fast is not None and before and not fast.room(fast.owed_bytes, len(frame)):
+            while fast.queue:
+                self._settle()
+            before = 0
+        if not before:
+            stale = tuple(self.link.discard_input())
+            if stale:
+                self._event("stale-input", f"dropped before {text!r}: {list(stale)!r}")
+        self.link.write(frame)
+        if ahead is not None and fast is not None and fast.caps is not None \
+                and fast.write_ahead(ahead[0], ahead[1], fast.owed_bytes + len(frame)):
+            ahead = None
+        clean = True
+        for _ in range(before):  # the blocks written before text: their replies come first
+            if fast is None or fast.pending is None:
+                break  # a failure dropped the chain
+            clean = self._settle() and clean
+        if not clean:  # a retry's barrier took text's reply (and any block behind it)
+            self.link.write(frame)
+        elif ahead is not None and fast is not None and fast.caps is not None and before:
+            # it did not fit behind the blocks before text: now only text is owed
+            fast.write_ahead(ahead[0], ahead[1], len(frame))
         seconds = self.timeouts.command if timeout is None else timeout
+        try:
+            messages, arrivals = self._collect(text, seconds)
+        except BaseException:
+            if fast is not None and fast.pending is not None:
+                fast.drop_pending()  # its reply would be taken for another one
+            raise
+        errors = [m.text for m in messages if m.kind is Kind.ERROR]
+        if errors:
+            raise DutErrorReply(text, errors[0])
+        return Response(text, tuple(messages), stale, tuple(arrivals))
+
+    def _settle(self) -> bool:
+        """Read the reply of the block written ahead (see ``FastLoader.settle``)."""
+        assert self.fast is not None and self.fast.pending is not None
+        data = self.fast.pending.data
+        try:
+            return self.fast.settle()
+        except FastLoadWithdrawn:  # rebooted into a firmware without it
+            self._load_standard(data)
+            return False
+
+    def _collect(self, text: str, seconds: float) -> tuple[list[Message], list[float]]:
+        """The messages up to ``m-ready`` and when each arrived (see ``command``)."""
         deadline = Deadline(seconds)
         messages: list[Message] = []
         arrivals: list[float] = []
@@ -203,17 +276,18 @@ class Dut:
             arrived = time.monotonic()
             message = protocol.parse_line(line)
             if message.kind is Kind.READY:
-                break
+                return messages, arrivals
             if message.kind in (Kind.TIMESTAMP_MODE, Kind.INIT_DONE):
+                self._reset_seen()
                 self.resync()
                 raise DutResetError("DUT reset during the command", line=line,
                                     expected=f"the answer to {text!r}")
             messages.append(message)
             arrivals.append(arrived)
-        errors = [m.text for m in messages if m.kind is Kind.ERROR]
-        if errors:
-            raise DutErrorReply(text, errors[0])
-        return Response(text, tuple(messages), stale, tuple(arrivals))
+
+    def collect(self, text: str, seconds: float) -> list[str]:
+        """The lines before ``m-ready`` of a reply to ``text`` (errors included)."""
+        return [m.text for m in self._collect(text, seconds)[0]]
 
     def resync(self, quiet_s: float = 0.25, limit_s: float = 3.0) -> list[str]:
         """Read until the line has been silent for ``quiet_s`` (at most ``limit_s``).
@@ -282,8 +356,13 @@ class Dut:
 
     # -- loading ---------------------------------------------------------------------------------
 
-    def load(self, data: bytes) -> None:
+    def load(self, data: bytes, stride: int | None = None) -> None:
         """Load ``data`` into the DUT's input buffer, checking every reply.
+
+        With fast load offered: one ``fl`` block (an ``fl shift`` of ``stride`` new bytes
+        when the DUT holds the previous window), whose reply the next command reads (it is
+        written behind the block); a block that stays bad raises ``FastLoadError``.
+        Otherwise the standard way:
 
         ``db load N`` resets the DUT's write position, so restarting a failed load from
         the beginning is idempotent; it is retried up to ``load_attempts`` times. After a
@@ -293,10 +372,25 @@ class Dut:
         """
         if not data:
             raise ValueError("cannot load an empty input")
+        self._input = data
+        if self.fast is not None and self.fast.usable_for(len(data)):
+            try:
+                self.fast.start(data, stride)
+                return
+            except FastLoadWithdrawn:
+                pass
+        self._load_standard(data)
+
+    def _load_standard(self, data: bytes) -> None:
+        if self.fast is not None:
+            self.fast.stats.standard_loads += 1
+            self.fast.buffer = None
         first: Exception | None = None
         for attempt in range(1, self.load_attempts + 1):
             try:
                 self._load_once(data)
+                if self.fast is not None:
+                    self.fast.buffer = data
                 return
             except (DutTimeout, DutProtocolError, DutErrorReply) as exc:
                 first = first or exc
@@ -308,15 +402,22 @@ class Dut:
                 if isinstance(exc, DutTimeout):
                     self.barrier()
 
-    def barrier(self, limit_s: float | None = None) -> list[str]:
+    def barrier(self, limit_s: float | None = None, absorb: bool = False) -> list[str]:
         """After a missed reply: send ``name`` and drop every line up to its answer.
 
         A stalled DUT may answer the stalled command late (``m-ready`` included); only the
         ``m-name`` line followed by ``m-ready`` proves the link is in step again. Waits at
         most ``limit_s`` (default ``timeouts.stall``) seconds; no answer means the DUT is
         stuck, a ``DutTimeout``.
+
+        ``absorb`` (after a failed fast-load block): stray data bytes may sit in front of
+        ``name`` and make it an unknown command; an ``m-ready`` without ``m-name`` then
+        means: wait for the line to be quiet and ask again (a bounded number of times).
         """
         limit = self.timeouts.stall if limit_s is None else limit_s
+        if self.fast is not None:
+            self.fast.drop_pending()
+        asks = 1
         self.link.write(protocol.command("name", self.cmd_buffer))
         deadline = Deadline(limit)
         dropped: list[str] = []
@@ -330,9 +431,17 @@ class Dut:
                 named = True
             elif message.kind is Kind.READY and named:
                 break
+            elif message.kind is Kind.READY and absorb and asks < _ABSORB_ASKS:
+                named = False
+                dropped.append(line)
+                dropped += self.resync()
+                self.link.write(protocol.command("name", self.cmd_buffer))
+                asks += 1
             else:
                 named = False
                 dropped.append(line)
+                if message.kind is Kind.INIT_DONE:
+                    self._reset_seen()
                 if message.kind is Kind.INIT_DONE and not resent:
                     # a reboot drops input sent before its parser is up: ask again
                     self.link.write(protocol.command("name", self.cmd_buffer))
@@ -397,12 +506,20 @@ class Dut:
         return seconds, (f"{count} inferences x {self.per_inference_s * 1e3:.2f} ms = "
                          f"{expected:.2f} s expected; max({t.factor:g} x, +{t.floor:g} s)")
 
-    def infer(self, iterations: int, warmups: int, timeout: float | None = None) -> InferResult:
+    def infer(self, iterations: int, warmups: int, timeout: float | None = None,
+              ahead: tuple[bytes, int | None] | None = None) -> InferResult:
         """Run ``infer N W`` and parse the window: laps, results, counts.
 
         The deadline is ``timeout`` if given, else ``infer_deadline``; a miss raises
         ``DutFrozen``. A good reply teaches the per-inference time.
+
+        Fast load: ``ahead`` = (next input, stride) is written behind the command while the
+        DUT infers (accuracy runs: no idle wire), and the input last given to ``load`` is
+        loaded again first if a failure left the DUT's buffer in doubt.
         """
+        if self.fast is not None and self._input is not None \
+                and not self.fast.holds(self._input):
+            self.load(self._input)
         text = f"infer {iterations} {warmups}"
         protocol.cmd_infer(iterations, warmups)  # validates the numbers before sending
         if timeout is None:
@@ -411,7 +528,7 @@ class Dut:
             seconds, basis = timeout, "explicit timeout"
         sent = time.monotonic()
         try:
-            response = self.command(text, seconds)
+            response = self.command(text, seconds, ahead=ahead)
         except DutFrozen:
             raise
         except DutTimeout as exc:

@@ -39,6 +39,7 @@ from tinyperf.harness.link.dut import (
     ResultsMismatch,
     Timeouts,
 )
+from tinyperf.harness.link.fast_load import FastLoadError
 from tinyperf.harness.link.transport import open_link
 from tinyperf.harness.run import scenarios
 from tinyperf.harness.run.datasets import Dataset, Input
@@ -78,6 +79,9 @@ class RunConfig:
     stream_allowance: str = "code"
     #: the model the DUT must report (``--model-id``); None: whatever it reports
     model_id: str | None = None
+    #: ``auto``: the ``fl`` commands where the DUT offers them (docs/fast_load.md); ``off``:
+    #: the standard protocol only. Energy runs never use them (interface board).
+    fast_load: str = "auto"
 
     def __post_init__(self) -> None:
         if self.mode not in ("performance", "accuracy", "energy", "latency"):
@@ -85,6 +89,9 @@ class RunConfig:
                               "(performance, accuracy, energy or latency)")
         if isinstance(self.iterations, str) and self.iterations != "auto":
             raise ConfigError("iterations must be a positive number or 'auto'")
+        if self.fast_load not in ("auto", "off"):
+            raise ConfigError(f"fast load must be 'auto' or 'off', not {self.fast_load!r}",
+                              key="fast-load")
 
 
 @dataclass
@@ -98,11 +105,18 @@ class RunResult:
     valid: bool
     reasons: list[str]
     figures: dict[str, Any] = field(default_factory=dict)
+    #: what ``--fast-load`` asked, what the DUT offered and what was used (None: not asked)
+    fast_load: dict[str, Any] | None = None
 
     def to_json(self) -> str:
         data = asdict(self)
         data["session"] = str(self.session)
         return json.dumps(data, indent=2, sort_keys=False) + "\n"
+
+
+def _stride(item: Input) -> int | None:
+    """The stride of a windowed input (ad01): the new bytes of each next window."""
+    return int(item.row.stride) if item.row.stride is not None and item.segment else None
 
 
 def _mode_code(mode: str) -> str:
@@ -136,6 +150,8 @@ class Runner:
         self.journal_header: dict[str, Any] | None = None  # set by ``resume``
         #: how N was chosen when the harness chose it (``auto``): logged, put in run.json
         self.iterations_auto: dict[str, Any] | None = None
+        #: the next input to write behind the current ``infer`` (fast load, accuracy)
+        self.ahead: tuple[bytes, int | None] | None = None
 
     # -- set-up ---------------------------------------------------------------------------------
 
@@ -354,7 +370,7 @@ class Runner:
         loaded: int | None = None
         window = 0
         try:
-            for action in actions:
+            for position, action in enumerate(actions):
                 if action.verb == "download":
                     pending = action.index
                     continue
@@ -369,11 +385,21 @@ class Runner:
                 item = inputs[pending]
                 if loaded != pending:
                     s.log(mlc.log_loading(s.stamp(), item.row.file, item.segment))
-                    self.dut.load(item.data)
+                    try:
+                        self.dut.load(item.data, _stride(item))
+                    except FastLoadError as exc:
+                        failed = exc.with_session(str(s.path))
+                        s.log(f"ERROR: {failed}")
+                        raise failed from exc
                     s.log(mlc.log_load_complete(s.stamp()))
                     loaded = pending
+                self.ahead = self._next_input(actions, position, inputs, pending)
                 try:
                     res = self._checked_infer(window, action)
+                except FastLoadError as exc:
+                    failed = exc.with_session(str(s.path))
+                    s.log(f"ERROR: {failed}")
+                    raise failed from exc
                 except DutFrozen as exc:
                     frozen = exc.with_session(str(s.path))
                     s.log(f"ERROR: {frozen}")
@@ -385,6 +411,21 @@ class Runner:
             bar.close()
             s.flush_traffic()
         return self._finish(ident, entry, actions)
+
+    def _next_input(self, actions: list[Action], position: int, inputs: list[Input],
+                    current: int) -> tuple[bytes, int | None] | None:
+        """Accuracy runs with fast load: the input the plan downloads next, to be written
+        while the DUT infers (``Dut.infer(ahead=...)``); None otherwise."""
+        if self.config.mode != "accuracy" or self.dut.fast is None:
+            return None
+        for later in actions[position + 1:]:
+            if later.verb == "download" and later.index is not None \
+                    and later.index != current and later.index < len(inputs):
+                item = inputs[later.index]
+                return item.data, _stride(item)
+            if later.verb == "infer":
+                return None
+        return None
 
     def _header_extra(self) -> dict[str, Any]:
         """More keys for the journal header (a hook: the energy runner adds its set-up)."""
@@ -440,7 +481,8 @@ class Runner:
 
     def _infer(self, window: int, action: Action) -> InferResult:  # noqa: ARG002
         """One ``infer`` step (a hook: the energy runner brackets it with monitor marks)."""
-        return self.dut.infer(action.iterations, action.warmups)
+        ahead, self.ahead = self.ahead, None  # written once; a retried window reloads
+        return self.dut.infer(action.iterations, action.warmups, ahead=ahead)
 
     def _record(self, window: int, item: Input, res: InferResult, mode: str) -> None:
         s = self.session
@@ -474,6 +516,7 @@ class Runner:
         text, result = self._summarise(ident, entry, actions, ts)
         if self.iterations_auto is not None:
             result.figures["iterations_auto"] = self.iterations_auto
+        result.fast_load = self._fast_load_record()
         s.log(mlc.SUMMARY_RULE, *text.splitlines())
         s.write_text("results.txt", text)
         s.log(f"Session logged in file {s.log_path}")
@@ -481,6 +524,17 @@ class Runner:
         s.write_text("run.json", result.to_json())
         s.journal.append({"type": "finished", "valid": result.valid})
         return result
+
+    def _fast_load_record(self) -> dict[str, Any]:
+        """run.json's ``fast_load``: what was asked, what the DUT offered, what was used."""
+        record: dict[str, Any] = {"asked": self.config.fast_load}
+        if self.dut.fast is None:
+            record["used"] = False
+            record["why"] = ("--fast-load off" if self.config.fast_load == "off"
+                             else "not for this mode or link")
+            return record
+        record.update(self.dut.fast.stats.as_dict())
+        return record
 
     def _summarise(self, ident: Identity, entry: TestEntry, actions: list[Action],
                    ts: str) -> tuple[str, RunResult]:
@@ -631,7 +685,8 @@ def run_session(config: RunConfig, *, resume: Path | None = None,
         stack.callback(session.close)
         link.add_tap(session.tap)
         dut = Dut(link, timeouts=timeouts, cmd_buffer=cmd_buffer, chunk_size=chunk_size,
-                  on_event=lambda name, text: session.log(f"tinyperf: {name}: {text}"))
+                  on_event=lambda name, text: session.log(f"tinyperf: {name}: {text}"),
+                  fast_load=config.fast_load == "auto" and config.mode != "energy")
         runner_cls: type[Runner] = Runner
         if config.mode == "latency":  # beyond MLPerf: harness/latency.py
             from tinyperf.harness.run.latency import LatencyRunner

@@ -1,7 +1,8 @@
 """Golden agreement: firmware_interface/messages.def against harness/protocol.py.
 
 The C layer prints only formats from messages.def; the Python side formats and parses with
-tinyperf.formats.protocol. Each C format is rendered with sample values (printf semantics, emulated
+tinyperf.formats.protocol, and the fast-load (``fl``) texts with tinyperf.formats.fast_load
+(docs/fast_load.md). Each C format is rendered with sample values (printf semantics, emulated
 for the few conversions the table allows) and must equal the Python formatter's output
 for the same values, so neither side can change a string alone.
 """
@@ -12,6 +13,7 @@ import re
 from pathlib import Path
 
 import pytest
+from tinyperf.formats import fast_load as fl
 from tinyperf.formats import protocol as p
 
 TABLE = Path(__file__).resolve().parents[2] / "firmware_interface" / "messages.def"
@@ -69,7 +71,15 @@ MESSAGES = {
     "UNKNOWN_COMMAND": (("foo",), p.msg_unknown_command("foo")),
     "INVALID_HEX": (("g2",), p.msg_invalid_hex("g2")),
     "INPUT_SIZE_MISMATCH": ((10, 490), p.msg_input_size_mismatch(10, 490)),
+    # fast load: the C port passes shift as %u (1) and the CRC as 8 lowercase hex digits
+    "FL_CAPS": ((4096, 2560, 1, 200000), fl.format_caps(4096, 2560, True, 200000)),
+    "FL_CRC": (("0badf00d",), fl.msg_crc(0x0BADF00D)),
+    "FL_TIMEOUT": ((299, 300), p.msg_error(fl.err_timeout(299, 300))),
+    "FL_SIZE": ((2561, 2560), p.msg_error(fl.err_size(2561, 2560))),
 }
+
+#: m- lines only fast load prints, and the fast-load parser that reads each
+FAST_LOAD_LINES = {"FL_CAPS": fl.parse_caps, "FL_CRC": fl.parse_crc}
 
 ERRORS = {
     "DB_LOAD_NEEDS_SIZE": p.ERR_DB_LOAD_NEEDS_SIZE,
@@ -78,6 +88,8 @@ ERRORS = {
     "HEX_ODD": p.ERR_HEX_ODD,
     "INFER_ITERATIONS": p.ERR_INFER_ITERATIONS,
     "INFER_WARMUP": p.ERR_INFER_WARMUP,
+    "FL_CRC_MISMATCH": fl.ERR_CRC_MISMATCH,
+    "FL_BAD_ARGUMENTS": fl.ERR_BAD_ARGUMENTS,
 }
 
 
@@ -94,7 +106,11 @@ def test_message_format_matches_protocol(name: str) -> None:
 @pytest.mark.parametrize("name", sorted(MESSAGES))
 def test_rendered_message_parses_as_its_kind(name: str) -> None:
     args, _ = MESSAGES[name]
-    message = p.parse_line(c_format(ROWS["EE_MSG"][name], *args))
+    line = c_format(ROWS["EE_MSG"][name], *args)
+    if name in FAST_LOAD_LINES:  # fl's own m- lines: parsed by the fast-load codec
+        assert FAST_LOAD_LINES[name](line) is not None
+        return
+    message = p.parse_line(line)
     if name == "INPUT_SIZE_MISMATCH":
         assert message.kind is p.Kind.OTHER  # free text, tolerated by hosts
     else:
@@ -137,3 +153,18 @@ def test_table_uses_only_known_conversions() -> None:
             assert "%" not in stripped, f"{kind}({name}) has an unsupported conversion"
             if kind != "EE_MSG":
                 assert stripped == text, f"{kind}({name}) must not contain conversions"
+
+
+def test_fast_load_lines_parse_with_the_python_codec() -> None:
+    caps = fl.parse_caps(c_format(ROWS["EE_MSG"]["FL_CAPS"], 4096, 2560, 1, 200000))
+    assert caps == fl.Caps(fl.VERSION, fl.ENCODING, fl.CRC_NAME, 4096, 2560, True, 200000)
+    assert caps.usable
+    reply = fl.parse_block_reply([c_format(ROWS["EE_MSG"]["FL_CRC"], "0badf00d"),
+                                  ROWS["EE_MSG"]["LOAD_DONE"]])
+    assert reply.problem(0x0BADF00D) is None
+    mismatch = fl.parse_block_reply([c_format(ROWS["EE_MSG"]["FL_CRC"], "0badf00d"),
+                                     c_format(ROWS["EE_MSG"]["ERROR"],
+                                              ROWS["EE_ERR"]["FL_CRC_MISMATCH"])])
+    assert mismatch.error == fl.ERR_CRC_MISMATCH
+    # a firmware without fast load answers `fl caps` with the standard unknown-command line
+    assert c_format(ROWS["EE_MSG"]["UNKNOWN_COMMAND"], "fl") == p.msg_error(fl.ERR_UNKNOWN)

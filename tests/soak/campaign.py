@@ -85,10 +85,11 @@ def _fault(kind: str, verb: str, occurrence: int, rng: random.Random) -> Fault:
 
 
 def plan(kind: str, rate: float, seed: int, horizon: int = 150) -> list[Fault]:
-    """Faults on each occurrence of ``db``, ``infer`` and ``name`` with probability ``rate``."""
+    """Faults on each occurrence of ``db``, ``fl``, ``infer`` and ``name`` with probability
+    ``rate`` (``fl``: fast load, the default path on the virtual DUT; ``db`` after a fallback)."""
     rng = random.Random(f"{kind}/{rate}/{seed}")
     faults = []
-    for verb in ("db", "infer", "name"):
+    for verb in ("db", "fl", "infer", "name"):
         for occurrence in range(1, horizon + 1):
             if rng.random() < rate:
                 chosen = kind

@@ -55,7 +55,7 @@ def test_encode_rejects_bad_arrays() -> None:
     with pytest.raises(DatasetError, match="NaN"):
         bins.encode_bin("ad01", bad)
     with pytest.raises(DatasetError, match="unknown model"):
-        bins.encode_bin("vww01", np.zeros(3))
+        bins.encode_bin("sww01", np.zeros(3))  # no .bin inputs: a stream
 
 
 def test_label_rows_exact_bytes(tmp_path: Path) -> None:

@@ -41,7 +41,11 @@ def test_reference_figures_equal_spec(reference_dir: Path, name: str, size: int,
     assert info.macs().total == macs
     assert info.macs().pool_adds == pool
     s = ti.summary(info)
-    assert s["activation_bytes"] == {"sum": act_sum, "peak_planned": peak, "alignment": 16}
+    # issue 17 added the live-set lower bound (ic_vww spec 1.6) to the activation figures
+    bound = info.activation_lower_bound()
+    assert s["activation_bytes"] == {"sum": act_sum, "peak_planned": peak, "alignment": 16,
+                                     "live_set_lower_bound": bound}
+    assert bound <= peak
     assert s["macs"]["total"] == macs and s["parameter_count"] == elems
 
 

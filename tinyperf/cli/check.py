@@ -60,8 +60,24 @@ def handle(args: argparse.Namespace) -> int:
     from tinyperf.formats.errors import ConfigError
     from tinyperf.rules import render
 
+    bar: Any = None
+
+    def on_round(_report: Any, done: int, total: int) -> None:
+        # a whole record takes a while: a bar on a terminal, a line per ~10 % in a CI log
+        nonlocal bar
+        if total < 2:
+            return
+        if bar is None:
+            from tinyperf.formats.progress import progress
+
+            bar = progress(total, desc="check", unit="rounds")
+        if done:
+            bar.update(1)
+        if done == total:
+            bar.close()
+
     reports = check_rounds(args.path, reference_dir=args.reference_dir, waive=args.waive,
-                           version=args.round, submitter=args.submitter)
+                           version=args.round, submitter=args.submitter, on_round=on_round)
     if args.submitter and not any(r.rows or r.findings for r in reports):
         raise ConfigError(f"no submitter folder named {args.submitter!r}", key="--submitter")
     output = render.render_many(reports, args.format)

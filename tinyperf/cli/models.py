@@ -63,7 +63,9 @@ def register(subparsers: Any) -> None:
                                "tinyperf models evaluate mine.tflite --dataset-path datasets/ad01 "
                                "--rounding exact --json",
                                "tinyperf models evaluate sww01 --wav short_wav_easy10s.wav "
-                               "--truth sww_short_test.json"))
+                               "--truth sww_short_test.json",
+                               "tinyperf models evaluate vww01 --dataset-path datasets "
+                               "--engine tflm"))
     ev.add_argument("model", nargs="?", type=Path, default=None, metavar="MODEL.tflite",
                     help=".tflite file (or --model-id)")
     o.add_model_id(ev, help="registry model id instead of a file (kws01, ad01, kws01_fp32, ...)")
@@ -74,6 +76,11 @@ def register(subparsers: Any) -> None:
     ev.add_argument("--kernels", choices=("reference", "xnnpack"), default=None,
                     help="interpreter kernels (default: reference for int8 models, "
                          "xnnpack for float models)")
+    ev.add_argument("--engine", choices=("auto", "tflm", "litert-ref", "litert-builtin",
+                                         "xnnpack"), default=None,
+                    help="runtime (ic01/vww01 default auto: TFLite Micro, what reference "
+                         "devices run, when installed, else LiteRT BUILTIN_REF; kws01/ad01 "
+                         "default: --kernels)")
     ev.add_argument("--rounding", choices=("printed", "exact"), default="printed",
                     help="ad01: average window scores as printed with %%0.3f (runner) or "
                          "unrounded (reference Python)")
@@ -227,7 +234,8 @@ def format_info(s: dict[str, Any], with_tensors: bool = False) -> str:
         + (f" + {m['pool_adds']:,} pooling adds" if m["pool_adds"] else ""),
         f"activations       {a['sum']:,} bytes summed; {a['peak_planned']:,} bytes peak "
         f"(greedy offset plan over tensor lifetimes, {a['alignment']}-byte alignment; "
-        "tensor data only, not the full TFLM arena)",
+        "tensor data only, not the full TFLM arena); lower bound "
+        f"{a['live_set_lower_bound']:,} bytes (largest live set at one op)",
     ]
     if with_tensors:
         lines += ["", f"{'#':>3}  {'name':<50} {'shape':<14} {'dtype':<8} {'bytes':>8}  quant"]
@@ -258,6 +266,29 @@ def format_registry(spec: Any, path: Path) -> str:
     return "\n".join(lines)
 
 
+def _tflm_arena(path: Path) -> dict[str, Any]:
+    """The arena TFLM's interpreter plans for ``path``, or why it is not available."""
+    from tinyperf.formats.errors import ModelError
+    from tinyperf.reference_models import runtime
+
+    if not runtime.tflm_available():
+        return {"available": False, "reason": "tflite-micro is not installed"}
+    try:
+        arena = runtime.tflm_arena(path)
+    except ModelError as exc:
+        return {"available": False, "reason": str(exc).split(": ", 1)[-1]}
+    return {"available": True, "total": arena.total, "head": arena.head, "tail": arena.tail}
+
+
+def format_arena(arena: dict[str, Any], peak_planned: int) -> str:
+    """One line: TFLM's planned arena next to our own activation estimate."""
+    if not arena.get("available"):
+        return f"TFLM arena        n/a ({arena.get('reason', 'unknown')})"
+    return (f"TFLM arena        {arena['total']:,} bytes planned by the TFLite Micro "
+            f"interpreter (head {arena['head']:,} activations + tail {arena['tail']:,} "
+            f"structs, 64-bit host); our estimate of the head: {peak_planned:,} bytes")
+
+
 def handle_info(args: argparse.Namespace) -> int:
     """Print the footprint report of one ``.tflite`` file (or of a registry model)."""
     from tinyperf.reference_models import registry, tflite_info
@@ -265,6 +296,7 @@ def handle_info(args: argparse.Namespace) -> int:
     model_id = _registry_id(args.file)
     path = registry.resolve_model_file(model_id) if model_id else args.file
     s = tflite_info.summary(tflite_info.read_model(path))
+    s["tflm_arena"] = _tflm_arena(path)
     if args.json:
         if model_id:
             spec = registry.get_model(model_id)
@@ -276,14 +308,36 @@ def handle_info(args: argparse.Namespace) -> int:
         if model_id:
             print(format_registry(registry.get_model(model_id), path) + "\n")
         print(format_info(s, args.tensors))
+        print(format_arena(s["tflm_arena"], s["activation_bytes"]["peak_planned"]))
     return 0
 
 
 # -- evaluate -----------------------------------------------------------------------------------
 
 
+def format_image_evaluation(r: dict[str, Any], dataset: str) -> str:
+    """Render an ic01 / vww01 evaluation: both runners' figures, and the engine used."""
+    rate = r["files"] / r["seconds"] if r["seconds"] > 0 else float("inf")
+    mlc, eembc = r["mlc"], r["eembc"]
+    auc = "n/a (a class has no input)" if mlc["auc"] is None else f"{mlc['auc']:.3f}"
+    return "\n".join([
+        f"model      {r['model']}",
+        f"engine     {r['engine']}",
+        f"dataset    {dataset}: {r['files']} files",
+        f"MLCommons  Top 1% = {mlc['top1_percent']:2.1f}  AUC = {auc}  "
+        "(normalised values; sklearn AUC)",
+        f"EEMBC      Top-1: {eembc['top1_percent']:.1f}%  AUC: {eembc['auc']:.2f}  "
+        "(raw values; 100-threshold AUC)",
+        "per class  " + ", ".join(f"{k} {v:.0f}%" for k, v in
+                                  r["per_class_top1_percent"].items()),
+        f"time       {r['seconds']:.3f} s inference ({rate:,.0f} inputs/s)",
+    ])
+
+
 def format_evaluation(r: dict[str, Any], dataset: str) -> str:
     """Render an evaluation's ``as_dict()`` as text."""
+    if r["benchmark"] in ("ic01", "vww01"):
+        return format_image_evaluation(r, dataset)
     rate = r["files"] / r["seconds"] if r["seconds"] > 0 else float("inf")
     lines = [f"model      {r['model']} ({r['kernels']} kernels)",
              f"dataset    {dataset}: {r['files']} files"]
@@ -334,13 +388,13 @@ def handle_evaluate(args: argparse.Namespace) -> int:
     if _is_sww(args):
         return handle_evaluate_sww(args)
     if args.dataset_path is None:
-        raise _error("required for kws01/ad01 evaluation", key="--dataset-path")
+        raise _error("required for kws01/ad01/ic01/vww01 evaluation", key="--dataset-path")
     path = _model_path(args.model, args.model_id)
     if args.workers is not None and args.workers < 1:
         raise _error("must be at least 1", key="--workers")
     result = evaluate.evaluate(path, args.dataset_path, labels=args.labels,
                                kernels=args.kernels, rounding=args.rounding,
-                               workers=args.workers)
+                               workers=args.workers, engine=args.engine)
     data = result.as_dict()
     if args.json:
         _print_json(data)

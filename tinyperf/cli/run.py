@@ -80,6 +80,11 @@ def register(subparsers: Any) -> None:
                    help="after each window, have the DUT re-print its results ('results') "
                         "and run the window again if they differ (catches a damaged "
                         "m-results line; one more round trip per window)")
+    p.add_argument("--fast-load", choices=("auto", "off"), default="auto",
+                   help="auto (default): load inputs with tinyperf's binary 'fl' commands "
+                        "when the DUT offers them (tinyperf firmware, virtual DUT; CRC-checked, "
+                        "same results); off: the standard hex 'db' protocol only. Never in "
+                        "energy mode")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--model-id", metavar="MODEL",
                    help="the model the DUT must report (e.g. sww01); refused if it reports "
@@ -351,7 +356,8 @@ def handle(args: argparse.Namespace) -> int:
                        entries=entries, iterations=_iterations(args.iterations),
                        warmups=args.warmups, port=port, baud=baud,
                        progress=False if args.no_progress else None,
-                       verify_results=args.verify_results, model_id=args.model_id)
+                       verify_results=args.verify_results, model_id=args.model_id,
+                       fast_load=args.fast_load)
     result = run_session(config, resume=args.resume,
                          timeouts=Timeouts(args.timeout, args.infer_timeout),
                          cmd_buffer=args.cmd_buffer, start_dut=start_firmware)

@@ -57,12 +57,19 @@ def register(subparsers: Any) -> None:
         help="serve a virtual DUT (pty or socket) running the reference model",
         description="Serve a virtual MLPerf Tiny DUT that runs the real .tflite model.",
         example=EXAMPLE)
-    o.add_model_id(parser, choices=(*o.BENCHMARK_MODELS, "sww01"), default="kws01",
+    o.add_model_id(parser, choices=(*o.BENCHMARK_MODELS, "ic01", "vww01", "sww01"),
+                   default="kws01",
                    help="model the virtual DUT runs (sww01: a whole streaming bench, "
                         "interface board + DUT, with --energy-rig also an LPM01A)")
     parser.add_argument("--tflite", metavar="PATH", help="model file instead of the registry's")
     parser.add_argument("--throughput", type=float, default=None, metavar="INF_PER_S",
-                        help="simulated inferences per second (default 23.0)")
+                        help="simulated inferences per second (default: kws01/ad01 23.0, "
+                             "ic01 4.89, vww01 8.16)")
+    parser.add_argument("--engine", default="auto",
+                        choices=("auto", "tflm", "litert-ref", "litert-builtin", "xnnpack"),
+                        help="runtime of the model (auto: TFLite Micro, as reference devices, "
+                             "when installed, else the LiteRT resolver closest to it: "
+                             "builtin kernels for ad01, BUILTIN_REF for the others)")
     parser.add_argument("--latency-us", type=float, default=None,
                         help="simulated µs per inference (overrides --throughput)")
     parser.add_argument("--jitter-us", type=float, default=0.0,
@@ -83,6 +90,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--realtime", type=float, default=0.0,
                         help="sleep this fraction of the simulated inference time")
     parser.add_argument("--faults", metavar="YAML", help="fault injection plan")
+    parser.add_argument("--no-fast-load", action="store_true",
+                        help="answer 'fl' as the standard firmware does (unknown command): "
+                             "no fast load offered (docs/fast_load.md)")
     rig = parser.add_argument_group("virtual energy bench (--energy-rig)")
     rig.add_argument("--energy-rig", action="store_true",
                      help="serve interface board + LPM01A + DUT: a whole energy bench")
@@ -136,6 +146,8 @@ def run(args: argparse.Namespace) -> int:
         slow_factor=args.slow_factor,
         seed=args.seed,
         on_timestamp=on_timestamp if args.energy else None,
+        engine=args.engine,
+        fast_load=not args.no_fast_load,
     )
     faults = load_faults(args.faults) if args.faults else []
     with stop_on_signal() as stop:
@@ -145,6 +157,8 @@ def run(args: argparse.Namespace) -> int:
                 print(f"link: {server.pty_path}", flush=True)
             if server.socket_url:
                 print(f"link: {server.socket_url}", flush=True)
+            engine = getattr(dut.infer_fn, "engine", None) or "custom"
+            print(f"engine: {engine}", flush=True)
             print(f"serving {args.model_id} (Ctrl-C to stop)", flush=True)
             while not stop.wait(0.5):
                 if server.error is not None:
@@ -161,7 +175,9 @@ def run_energy_rig(args: argparse.Namespace) -> int:
         raise ConfigError("--energy-rig serves ptys only (no --socket, --no-pty, --faults)")
     if args.latency_us is not None:
         raise ConfigError("--energy-rig takes --throughput, not --latency-us")
-    throughput = args.throughput or 23.0
+    from tinyperf.firmware_interface.sim.model import default_throughput
+
+    throughput = args.throughput or default_throughput(args.model_id)
     with stop_on_signal() as stop:
         with virtual_energy_rig(args.model_id, throughput=throughput,
                                 idle_a=args.idle_ma * 1e-3, active_a=args.active_ma * 1e-3,

@@ -2,10 +2,11 @@
  * MPS2-AN386 (Cortex-M4F) port under QEMU: the protocol layer on UART0.
  * Build settings (-D): FW_VENDOR, FW_MODEL_ID, FW_DB_SIZE; QEMU_MODEL_AD01 / QEMU_MODEL_KWS01
  * select the int8 ad01 / kws01 runtime, otherwise the stand-in model (FW_INPUT_BYTES,
- * FW_OUTPUTS).
+ * FW_OUTPUTS); FW_FAST_LOAD=0 leaves the `fl` commands out (the standard dialogue only).
  */
 #include <stdint.h>
 
+#include "cmsdk.h"
 #include "ee_api.h"
 #include "th_model.h"
 #include "th_serial.h"
@@ -36,6 +37,9 @@
 #ifndef FW_MODEL_ID
 #define FW_MODEL_ID DEFAULT_MODEL_ID
 #endif
+#ifndef FW_FAST_LOAD
+#define FW_FAST_LOAD 1
+#endif
 #ifndef FW_DB_SIZE
 #define FW_DB_SIZE DEFAULT_DB_SIZE
 #endif
@@ -54,6 +58,12 @@ int main(void)
     if (ee_benchmark_initialize(&ctx, &config, db_buffer, sizeof db_buffer) != EE_STATUS_OK) {
         return 1;
     }
+#if FW_FAST_LOAD
+    if (ee_fast_load_enable(&ctx, th_getchar_timeout, CMSDK_RX_RING, EE_FAST_LOAD_TIMEOUT_US)
+        != EE_STATUS_OK) {
+        return 1;
+    }
+#endif
     for (;;) {
         (void)ee_serial_callback(&ctx, (char)th_getchar());
     }

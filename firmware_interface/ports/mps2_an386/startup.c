@@ -23,6 +23,7 @@ void fault_report(const uint32_t *frame);
 static void semihost_exit(uint32_t code) __attribute__((noreturn));
 void uart0_rx_irq(void);
 void timer0_irq(void);
+void systick_irq(void);
 
 void Reset_Handler(void)
 {
@@ -155,7 +156,7 @@ __attribute__((section(".isr_vector"), used)) static const vector_t vectors[16 +
     Default_Handler, /* DebugMonitor */
     0,
     Default_Handler, /* PendSV */
-    Default_Handler, /* SysTick */
+    systick_irq,     /* SysTick: fast-load receive timeout wake-ups (th_serial_cmsdk.c) */
     [16 + UART0_RX_IRQ] = uart0_rx_irq,
     [16 + 1] = Default_Handler,
     [16 + 2] = Default_Handler,

@@ -24,7 +24,7 @@ ee_status_t th_timestamp_initialize(void)
     return EE_STATUS_OK;
 }
 
-static uint64_t ticks(void)
+uint64_t cmsdk_timer_ticks(void)
 {
     uint32_t hi;
     uint32_t value;
@@ -41,5 +41,6 @@ static uint64_t ticks(void)
 
 void th_timestamp(void)
 {
-    ee_print_lap_us((uint32_t)(ticks() / (TIMER_HZ / 1000000u))); /* %lu of 32 bits: wraps */
+    /* %lu of 32 bits: wraps */
+    ee_print_lap_us((uint32_t)(cmsdk_timer_ticks() / (TIMER_HZ / 1000000u)));
 }

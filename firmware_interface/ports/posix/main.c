@@ -2,11 +2,12 @@
  * Host (POSIX) port: the protocol layer as a process whose UART is stdio or a pty.
  *
  *   tinyperf-dut [--pty] [--vendor S] [--model-id S] [--db-size N] [--input-bytes N]
- *                [--outputs N] [--sim-infer-us N] [--energy]
+ *                [--outputs N] [--sim-infer-us N] [--energy] [--no-fast-load]
  *
  * --pty prints "link: /dev/pts/N" on stderr once the pty is ready and the banner queued;
  * otherwise commands come on stdin and responses go to stdout. The process ends when the
- * input closes (stdio) or on SIGTERM/SIGINT.
+ * input closes (stdio) or on SIGTERM/SIGINT. Fast load (`fl`) is offered unless
+ * --no-fast-load (then the dialogue is the standard one only).
  */
 #define _XOPEN_SOURCE 600
 #include <fcntl.h>
@@ -56,6 +57,7 @@ static char pty_name[128];
 
 typedef struct options {
     int pty;
+    int no_fast_load;
     ee_config_t config;
     size_t db_size;
     size_t input_bytes;
@@ -93,6 +95,10 @@ static int parse_args(int argc, char **argv, options_t *o)
         }
         if (strcmp(a, "--energy") == 0) {
             o->config.energy_mode = 1;
+            continue;
+        }
+        if (strcmp(a, "--no-fast-load") == 0) {
+            o->no_fast_load = 1;
             continue;
         }
         if (next == NULL) {
@@ -163,7 +169,8 @@ int main(int argc, char **argv)
     if (parse_args(argc, argv, &o) != 0 || configure_model(o.input_bytes, o.outputs) != 0
         || o.db_size > DB_CAPACITY) {
         fprintf(stderr, "usage: %s [--pty] [--vendor S] [--model-id S] [--db-size N<=%u] "
-                        "[--input-bytes N] [--outputs N] [--sim-infer-us N] [--energy]\n",
+                        "[--input-bytes N] [--outputs N] [--sim-infer-us N] [--energy] "
+                        "[--no-fast-load]\n",
                 argv[0], DB_CAPACITY);
         return 2;
     }
@@ -175,6 +182,12 @@ int main(int argc, char **argv)
     }
     if (ee_benchmark_initialize(&ctx, &o.config, db_buffer, o.db_size) != EE_STATUS_OK) {
         fprintf(stderr, "initialisation failed\n");
+        return 1;
+    }
+    if (!o.no_fast_load
+        && ee_fast_load_enable(&ctx, th_getchar_timeout, POSIX_RX_BYTES, EE_FAST_LOAD_TIMEOUT_US)
+               != EE_STATUS_OK) {
+        fprintf(stderr, "fast load: bad settings\n");
         return 1;
     }
     if (o.pty) {

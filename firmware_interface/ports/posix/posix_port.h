@@ -20,6 +20,13 @@ extern "C" {
 void posix_serial_use_fds(int in_fd, int out_fd);
 
 /**
+ * Bytes the host may have in flight to this port (fast load's `rx`): what the kernel keeps
+ * for a reader that is busy (a pty's line discipline holds 4096; a pipe more), beyond which
+ * the host's write() blocks -- nothing is ever lost.
+ */
+#define POSIX_RX_BYTES 4096u
+
+/**
  * @brief Switch the timer to a deterministic virtual clock: it starts at 0 and advances
  *        by us_per_inference on every posix_timer_on_inference() (0 = CLOCK_MONOTONIC).
  * @param us_per_inference Virtual microseconds per inference.

@@ -24,6 +24,10 @@ class EnergyMonitor(Protocol):
     window's two timestamp edges must lie. A monitor that cannot tell (a file recorded by
     another tool) returns NaN and the windows are paired in order instead.
 
+    ``sync(edges=n)`` also waits (bounded) until ``n`` timestamp edges of this acquisition
+    have arrived, for monitors that count them as they come (``edges_seen() -> int``,
+    optional); others ignore ``edges``.
+
     Optional: ``snapshot() -> Capture``, the data received so far without stopping. A
     monitor that has it gets each window evaluated (and journaled) as soon as the window
     ends, which is what makes an energy run resumable; see ``supports_snapshot``.
@@ -40,11 +44,17 @@ class EnergyMonitor(Protocol):
 
     def mark(self) -> float: ...
 
-    def sync(self) -> float: ...
+    def sync(self, edges: int | None = None) -> float: ...
 
     def stop(self) -> Capture: ...
 
     def close(self) -> None: ...
+
+
+def edges_seen(monitor: object) -> int | None:
+    """Timestamp edges ``monitor`` has received so far, or None when it does not count them."""
+    count = getattr(monitor, "edges_seen", None)
+    return count() if callable(count) else None
 
 
 def supports_snapshot(monitor: object) -> bool:

@@ -81,7 +81,7 @@ class FileMonitor:
     def mark(self) -> float:
         return float("nan")
 
-    def sync(self) -> float:
+    def sync(self, edges: int | None = None) -> float:  # noqa: ARG002
         return float("nan")
 
     def stop(self) -> Capture:

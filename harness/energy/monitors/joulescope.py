@@ -103,7 +103,7 @@ class JoulescopeMonitor:
         with self._lock:
             return (self._integrator.n / self._integrator.fs) if self._integrator else 0.0
 
-    def sync(self) -> float:
+    def sync(self, edges: int | None = None) -> float:  # noqa: ARG002 (edges ride in the samples)
         threading.Event().wait(0.1)
         return self.mark()
 

@@ -50,6 +50,8 @@ class Lpm01aMonitor:
 
     name = "lpm01a"
     accuracy = ACCURACY
+    #: ``sync(edges=...)`` stops waiting after this long without a new sample.
+    QUIET_S = 1.0
 
     def __init__(self, port: str, *, baud: int = lp.BAUD, timeout: float = 3.0,
                  settle_s: float = 0.15, stop_timeout: float = 10.0,
@@ -181,9 +183,30 @@ class Lpm01aMonitor:
         with self._acq.lock:
             return len(self._acq.samples) / lp.SAMPLE_RATE_HZ
 
-    def sync(self) -> float:
-        """Let in-flight samples arrive (the board streams with a few ms of latency)."""
+    def edges_seen(self) -> int:
+        """Timestamp events received in this acquisition so far."""
+        with self._acq.lock:
+            return len(self._acq.events)
+
+    def sync(self, edges: int | None = None) -> float:
+        """Let in-flight samples arrive (the board streams with a few ms of latency).
+
+        With ``edges``, also wait until that many timestamp events have arrived: behind a
+        network link (RFC 2217) or from a bench that sends a window's samples in a burst,
+        the stream can lag the DUT's reply by far more than ``settle_s``. The wait goes on
+        while data keeps coming (bounded by ``stop_timeout``) and ends after ``QUIET_S``
+        without any; then ``settle_s`` more, so the last edge has samples after it.
+        """
         self._stop.wait(self.settle_s)
+        if edges is not None and self.edges_seen() < edges:
+            limit = Deadline(self.stop_timeout)
+            last, quiet = self.mark(), Deadline(self.QUIET_S)
+            while self.edges_seen() < edges and not limit.expired and not quiet.expired:
+                self._stop.wait(0.02)
+                now = self.mark()
+                if now != last:
+                    last, quiet = now, Deadline(self.QUIET_S)
+            self._stop.wait(self.settle_s)
         return self.mark()
 
     def snapshot(self) -> Capture:
