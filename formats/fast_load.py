@@ -39,7 +39,9 @@ MIN_RX = 80
 ATTEMPTS = 3
 
 _CAPS = re.compile(r"^m-fl-caps-(\d+)-enc-([a-z0-9]+)-crc-([a-z0-9]+)-rx-(\d+)-max-(\d+)"
-                   r"-shift-([01])-tmo-(\d+)(?:-.*)?$")
+                   r"-shift-([01])-tmo-(\d+)(-.*)?$")
+#: the optional last field: what computes the outputs (free text, the rest of the line)
+DUT_FIELD = "-dut-"
 _CRC = re.compile(r"^m-fl-crc-([0-9a-f]{8})$")
 _CRC_ARG = re.compile(r"^[0-9a-fA-F]{8}$")
 _TIMEOUT = re.compile(r"^fl: timeout after (\d+) of (\d+) bytes$")
@@ -62,6 +64,7 @@ class Caps:
     max: int  # the DUT's input buffer capacity (largest N)
     shift: bool
     tmo_us: int  # receive gap that ends a block
+    dut: str | None = None  # optional ``-dut-<text>``: e.g. the virtual DUT's ``engine-tflm``
 
     @property
     def usable(self) -> bool:
@@ -70,8 +73,12 @@ class Caps:
                 and self.rx >= MIN_RX and self.max > 0)
 
     def as_dict(self) -> dict[str, object]:
-        return {"version": self.version, "encoding": self.encoding, "crc": self.crc,
-                "rx": self.rx, "max": self.max, "shift": self.shift, "tmo_us": self.tmo_us}
+        out: dict[str, object] = {
+            "version": self.version, "encoding": self.encoding, "crc": self.crc, "rx": self.rx,
+            "max": self.max, "shift": self.shift, "tmo_us": self.tmo_us}
+        if self.dut is not None:
+            out["dut"] = self.dut
+        return out
 
 
 def crc32(data: bytes) -> int:
@@ -82,16 +89,18 @@ def crc_text(crc: int) -> str:
     return f"{crc:08x}"
 
 
-def format_caps(rx: int, maximum: int, shift: bool, tmo_us: int) -> str:
-    return CAPS_FORMAT.format(version=VERSION, enc=ENCODING, crc=CRC_NAME, rx=rx, max=maximum,
+def format_caps(rx: int, maximum: int, shift: bool, tmo_us: int,
+                dut: str | None = None) -> str:
+    line = CAPS_FORMAT.format(version=VERSION, enc=ENCODING, crc=CRC_NAME, rx=rx, max=maximum,
                               shift=int(shift), tmo=tmo_us)
+    return line + DUT_FIELD + dut if dut else line
 
 
 def parse_caps(line: str) -> Caps | None:
     """The capabilities in ``line``; None if it is not a caps line.
 
     A line that starts like one but breaks the format raises ``FastLoadFormatError``.
-    Fields after ``tmo`` are ignored (version 1 may grow).
+    Fields after ``tmo`` are ignored (version 1 may grow), except a last ``-dut-<text>``.
     """
     if not line.startswith(CAPS_PREFIX):
         return None
@@ -99,8 +108,10 @@ def parse_caps(line: str) -> Caps | None:
     if match is None:
         raise FastLoadFormatError("malformed fast-load capabilities", line=line,
                                   expected=CAPS_FORMAT)
-    version, enc, crc, rx, maximum, shift, tmo = match.groups()
-    return Caps(int(version), enc, crc, int(rx), int(maximum), shift == "1", int(tmo))
+    version, enc, crc, rx, maximum, shift, tmo, rest = match.groups()
+    dut = rest.split(DUT_FIELD, 1)[1] if rest and DUT_FIELD in rest else None
+    return Caps(int(version), enc, crc, int(rx), int(maximum), shift == "1", int(tmo),
+                dut or None)
 
 
 def msg_crc(crc: int) -> str:

@@ -52,8 +52,11 @@ class FastLoadPort:
 
     @property
     def caps_line(self) -> str:
+        # the engine computing the outputs (build_infer_fn tags its function): a fact a
+        # run records in run.json, which the standard protocol has no place for
+        engine = getattr(self.dut.infer_fn, "engine", None)
         return fl.format_caps(self.rx_bytes, self.dut.config.max_db_input_size, self.shift,
-                              self.timeout_us)
+                              self.timeout_us, f"engine-{engine}" if engine else None)
 
     def command(self, args: list[str], out: list) -> Block | None:
         """Run ``fl <args>``; a load/shift with good arguments returns the block to receive

@@ -107,6 +107,9 @@ class RunResult:
     figures: dict[str, Any] = field(default_factory=dict)
     #: what ``--fast-load`` asked, what the DUT offered and what was used (None: not asked)
     fast_load: dict[str, Any] | None = None
+    #: the inference engine a virtual DUT said it runs (its ``fl caps`` ``-dut-engine-…``
+    #: field; None for a real board or when fast load was not negotiated)
+    dut_engine: str | None = None
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -517,6 +520,9 @@ class Runner:
         if self.iterations_auto is not None:
             result.figures["iterations_auto"] = self.iterations_auto
         result.fast_load = self._fast_load_record()
+        dut = (result.fast_load.get("offered") or {}).get("dut")
+        if isinstance(dut, str) and dut.startswith("engine-"):
+            result.dut_engine = dut.removeprefix("engine-")
         s.log(mlc.SUMMARY_RULE, *text.splitlines())
         s.write_text("results.txt", text)
         s.log(f"Session logged in file {s.log_path}")

@@ -22,6 +22,11 @@ def test_caps_line_round_trip_and_growth() -> None:
     caps = fl.parse_caps(line)
     assert caps == fl.Caps(1, "bin", "crc32", 4096, 5120, True, 500000) and caps.usable
     assert fl.parse_caps(line + "-zz-9") == caps  # later fields are ignored
+    # but a last -dut-<text> is kept: the virtual DUT names its engine there
+    described = fl.format_caps(4096, 5120, True, 500000, "engine-litert-ref")
+    assert described == line + "-dut-engine-litert-ref"
+    assert fl.parse_caps(described).dut == "engine-litert-ref"
+    assert fl.parse_caps(described).as_dict()["dut"] == "engine-litert-ref"
     assert fl.parse_caps("m-name-dut-[x]") is None
     with pytest.raises(fl.FastLoadFormatError, match="malformed"):
         fl.parse_caps("m-fl-caps-1-enc-bin")

@@ -81,6 +81,10 @@ def _compare(url: str, data: Path, tmp_path: Path, capsys) -> tuple[dict, dict]:
     run_auto = json.loads((auto / "run.json").read_text())
     run_off = json.loads((off / "run.json").read_text())
     assert run_auto["figures"] == run_off["figures"]
+    # the engine the virtual DUT computes with reaches run.json through its caps line
+    described = (run_auto["fast_load"].get("offered") or {}).get("dut")  # C firmware: none
+    assert run_auto["dut_engine"] == (described.removeprefix("engine-") if described else None)
+    assert run_off["dut_engine"] is None  # no fl caps sent
     return run_auto["fast_load"], run_off["fast_load"]
 
 
@@ -92,6 +96,7 @@ def test_kws01_auto_and_off_give_identical_results(reference_dir, tmp_path, caps
         fast, off = _compare(server.url, data, tmp_path, capsys)
     assert fast["asked"] == "auto" and fast["used"] and fast["loads"] == 12
     assert fast["offered"]["max"] == dut.config.max_db_input_size
+    assert fast["offered"]["dut"] == f"engine-{dut.infer_fn.engine}"  # tflm where installed
     assert fast["retries"] == 0 and fast["standard_loads"] == 0
     assert off == {"asked": "off", "used": False, "why": "--fast-load off"}
 
