@@ -179,6 +179,8 @@ class Dut:
         self.per_inference_s: float | None = None
         self.log = logging.getLogger(f"{__name__}.Dut[{link.url}]")
         self.fast: FastLoader | None = FastLoader(self) if fast_load else None
+        #: command -> why each identification attempt failed (see ``_retry``)
+        self.identify_failures: dict[str, list[str]] = {}
         #: the input the caller last loaded: what every ``infer`` must run on
         self._input: bytes | None = None
 
@@ -310,6 +312,7 @@ class Dut:
     # -- identification ------------------------------------------------------------------------
 
     def _retry(self, what: str, attempt_fn: Callable[[], str | None]) -> str | None:
+        failures: list[str] = []
         for attempt in range(1, self.identify_attempts + 1):
             try:
                 value = attempt_fn()
@@ -317,13 +320,20 @@ class Dut:
                 # an error reply here usually means a half-sent command from a killed host
                 # was still in the DUT's buffer; the retry starts from a clean buffer
                 value = None
+                failures.append(f"{type(exc).__name__}: {exc}")
                 self._event("retry", f"{what} attempt {attempt} failed: {exc}")
                 if isinstance(exc, DutTimeout):
                     self.resync()
+            else:
+                if value is None:
+                    failures.append("answered without the expected line")
             if value is not None:
                 return value
             if attempt < self.identify_attempts:
                 self._event("retry", f"Retrying {what} ({attempt}/{self.identify_attempts})")
+        # why identification failed, for the caller's error (a frozen DUT is not a DUT that
+        # answers without a model id)
+        self.identify_failures[what] = failures
         return None
 
     def name(self) -> str | None:

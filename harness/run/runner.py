@@ -169,7 +169,10 @@ class Runner:
         s.log(f"Device profile retrieved: {ident.firmware}",
               f"Device model retrieved: {ident.model}")
         if not ident.model:
-            raise DutProtocolError("the DUT did not report its model id (profile)",
+            failures = self.dut.identify_failures.get("profile") or []
+            why = f": {len(failures)} attempt(s): {'; '.join(dict.fromkeys(failures))}" \
+                if failures else ""
+            raise DutProtocolError(f"the DUT did not report its model id (profile){why}",
                                    expected="m-model-[...]")
         return ident
 

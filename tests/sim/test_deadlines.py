@@ -116,3 +116,18 @@ def test_dut_learns_per_inference_time(reference_dir):
         assert dut.per_inference_s is None
         dut.infer(5, 0)
         assert dut.per_inference_s == pytest.approx(1 / RATE, rel=0.2)
+
+
+@pytest.mark.timeout(60)
+def test_a_dut_frozen_at_profile_is_not_called_modelless(reference_dir, tmp_path):
+    """Soak campaign's one "unclear" error: a DUT that froze while answering ``profile`` was
+    reported only as "did not report its model id"; the error now says each attempt timed
+    out."""
+    data = demo_subset(tmp_path / "data", "kws01", 2)
+    with kws(reference_dir, Fault("freeze", "profile", occurrence=1, line=0)) as server:
+        config = RunConfig(mode="accuracy", dataset_path=data, output_dir=tmp_path / "s",
+                           port=server.url, progress=False)
+        with pytest.raises(Exception, match="model id") as info:
+            run_session(config, timeouts=Timeouts(command=0.5, stall=1.0))
+    text = str(info.value)
+    assert "3 attempt(s)" in text and "DutTimeout" in text, text
