@@ -179,8 +179,9 @@ class Dut:
         self.per_inference_s: float | None = None
         self.log = logging.getLogger(f"{__name__}.Dut[{link.url}]")
         self.fast: FastLoader | None = FastLoader(self) if fast_load else None
-        #: command -> why each identification attempt failed (see ``_retry``)
-        self.identify_failures: dict[str, list[str]] = {}
+        #: command -> why each identification attempt failed: the exception, or a text for
+        #: an answer without the expected line (see ``_retry``)
+        self.identify_failures: dict[str, list[Exception | str]] = {}
         #: the input the caller last loaded: what every ``infer`` must run on
         self._input: bytes | None = None
 
@@ -312,7 +313,7 @@ class Dut:
     # -- identification ------------------------------------------------------------------------
 
     def _retry(self, what: str, attempt_fn: Callable[[], str | None]) -> str | None:
-        failures: list[str] = []
+        failures: list[Exception | str] = []
         for attempt in range(1, self.identify_attempts + 1):
             try:
                 value = attempt_fn()
@@ -320,7 +321,7 @@ class Dut:
                 # an error reply here usually means a half-sent command from a killed host
                 # was still in the DUT's buffer; the retry starts from a clean buffer
                 value = None
-                failures.append(f"{type(exc).__name__}: {exc}")
+                failures.append(exc)
                 self._event("retry", f"{what} attempt {attempt} failed: {exc}")
                 if isinstance(exc, DutTimeout):
                     self.resync()

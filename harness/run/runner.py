@@ -170,10 +170,17 @@ class Runner:
               f"Device model retrieved: {ident.model}")
         if not ident.model:
             failures = self.dut.identify_failures.get("profile") or []
-            why = f": {len(failures)} attempt(s): {'; '.join(dict.fromkeys(failures))}" \
+            texts = [f if isinstance(f, str) else f"{type(f).__name__}: {f}" for f in failures]
+            why = f": {len(failures)} attempt(s): {'; '.join(dict.fromkeys(texts))}" \
                 if failures else ""
-            raise DutProtocolError(f"the DUT did not report its model id (profile){why}",
-                                   expected="m-model-[...]")
+            message = f"the DUT did not report its model id (profile){why}"
+            timeouts = [f for f in failures if isinstance(f, DutTimeout)]
+            if failures and len(timeouts) == len(failures):
+                # no answer at all: a DUT that stopped answering, not a model-id problem
+                frozen = DutTimeout("profile", timeouts[-1].waited_s, timeouts[-1].lines)
+                frozen.args = (message,)
+                raise frozen
+            raise DutProtocolError(message, expected="m-model-[...]")
         return ident
 
     def _entry(self, model: str) -> TestEntry:

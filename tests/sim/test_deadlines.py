@@ -14,6 +14,7 @@ import pytest
 from tinyperf.firmware_interface.sim.faults import Fault
 from tinyperf.firmware_interface.sim.model import make_virtual_dut
 from tinyperf.firmware_interface.sim.server import SimServer
+from tinyperf.formats.errors import DutTimeout
 from tinyperf.harness.link.dut import Dut, DutFrozen, Timeouts
 from tinyperf.harness.link.transport import open_link
 from tinyperf.harness.run.runner import RunConfig, run_session
@@ -122,12 +123,12 @@ def test_dut_learns_per_inference_time(reference_dir):
 def test_a_dut_frozen_at_profile_is_not_called_modelless(reference_dir, tmp_path):
     """Soak campaign's one "unclear" error: a DUT that froze while answering ``profile`` was
     reported only as "did not report its model id"; the error now says each attempt timed
-    out."""
+    out, and it is a ``DutTimeout`` (no answer), not a protocol error."""
     data = demo_subset(tmp_path / "data", "kws01", 2)
     with kws(reference_dir, Fault("freeze", "profile", occurrence=1, line=0)) as server:
         config = RunConfig(mode="accuracy", dataset_path=data, output_dir=tmp_path / "s",
                            port=server.url, progress=False)
-        with pytest.raises(Exception, match="model id") as info:
+        with pytest.raises(DutTimeout, match="model id") as info:
             run_session(config, timeouts=Timeouts(command=0.5, stall=1.0))
     text = str(info.value)
     assert "3 attempt(s)" in text and "DutTimeout" in text, text
