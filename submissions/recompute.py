@@ -302,12 +302,12 @@ def energy(run: ModeRun, infers_per_s: float | None) -> Figure:
             w["expected_s"] = w["iterations"] / infers_per_s
     per_inf = [w["uj_per_inf"] for w in fig.windows if w.get("uj_per_inf") is not None]
     if per_inf:
-        fig.recomputed = float(np.median(per_inf))
+        fig.recomputed = metrics.median(per_inf)
     elif fig.windows:  # raw data present but unusable: the claim is not supported
         fig.problems.append(f"no window's energy can be computed from the {fig.source}")
     if per_inf and all("uj_per_inf_lo" in w for w in fig.windows if w.get("uj_per_inf")):
-        lo = float(np.median([w["uj_per_inf_lo"] for w in fig.windows]))
-        hi = float(np.median([w["uj_per_inf_hi"] for w in fig.windows]))
+        lo = metrics.median([w["uj_per_inf_lo"] for w in fig.windows])
+        hi = metrics.median([w["uj_per_inf_hi"] for w in fig.windows])
         fig.tolerance = max(abs(hi - fig.recomputed), abs(fig.recomputed - lo)) + \
             printed_tolerance(3 if fig.source.startswith("trace1") else 4)
     return fig
