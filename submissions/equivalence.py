@@ -158,9 +158,9 @@ def verify_models(files: list[ModelFile], root: Path | None, ref_dir: Path | Non
         from tinyperf.reference_models import verify
 
         try:
+            # a float QUANTIZE/DEQUANTIZE interface around the reference network is
+            # accepted by verify itself (verify.IO_WRAPPERS)
             report = verify.verify_any(root / mf.rel, list(paths))
-            if not report.equivalent:
-                report = _wrapped_reference(root / mf.rel, list(paths)) or report
         except (ConformanceError, ValueError, IndexError, KeyError, struct.error,
                 RecursionError, OverflowError) as exc:  # hostile bytes: report, never crash
             out.append(ModelVerdict(mf, "unreadable", f"{type(exc).__name__}: {exc}"))
@@ -179,42 +179,3 @@ def verify_models(files: list[ModelFile], root: Path | None, ref_dir: Path | Non
             out.append(ModelVerdict(mf, "different", f"{summary}; " + "; ".join(failures[:2])
                                     + more, evidence))
     return out
-
-
-#: Ops a submitter may put around the reference network at its input and output: a float
-#: interface (QUANTIZE in, DEQUANTIZE out) over identical int8 weights is the same model.
-IO_WRAPPERS = {"QUANTIZE": "input", "DEQUANTIZE": "output"}
-
-
-def io_wrappers_only(changes: Any, submitted_ops: int) -> bool:
-    """True when every op change is a QUANTIZE added at the model's start or a DEQUANTIZE
-    added at its end (pure: the ``op_changes`` of a verify report)."""
-    if not changes:
-        return False
-    head = sorted(c.submitted_index for c in changes if c.submitted_op == "QUANTIZE")
-    tail = sorted(c.submitted_index for c in changes if c.submitted_op == "DEQUANTIZE")
-    return all(c.kind == "added" and c.submitted_op in IO_WRAPPERS for c in changes) \
-        and head == list(range(len(head))) \
-        and tail == list(range(submitted_ops - len(tail), submitted_ops))
-
-
-def _wrapped_reference(path: Path, references: list[Path]) -> Any:
-    """The verify report of ``path`` with QUANTIZE/DEQUANTIZE wrappers at its input and
-    output set aside (the shipped ``model_ToyCar_quant_fullint.tflite`` passes; other
-    weights or options still fail, naming the op); None when the op changes are more
-    than such wrappers."""
-    import dataclasses
-
-    from tinyperf.reference_models import verify
-
-    info = verify.read_model(path)
-    wrapped = []
-    for ref in references:
-        report = verify.verify_info(info, verify.read_model(ref))
-        if io_wrappers_only(report.op_changes, len(info.operators)):
-            wrappers = ", ".join(c.describe() for c in report.op_changes)
-            # the wrappers are allowed: what remains (weights, options) decides
-            wrapped.append(dataclasses.replace(report, op_changes=(), notes=(
-                *report.notes, f"a float interface around the network ({wrappers}) is "
-                               "allowed")))
-    return next((r for r in wrapped if r.equivalent), wrapped[0] if wrapped else None)

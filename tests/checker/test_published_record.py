@@ -16,11 +16,11 @@ import pytest
 from rules_synth import make_tree
 from sww_synth import make_sww_tree
 from tinyperf.formats import metrics
+from tinyperf.reference_models.verify import io_wrappers_only
 from tinyperf.rules.engine import Report, check
 from tinyperf.rules.ruleset import load_ruleset, resolve_version
 from tinyperf.rules.schema import RuleSetError
 from tinyperf.submissions import eembc
-from tinyperf.submissions.equivalence import io_wrappers_only
 from tinyperf.submissions.loader import load
 
 from tinyperf import check_rounds
