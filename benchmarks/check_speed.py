@@ -25,7 +25,10 @@ Both checkers run as separate processes, as a user runs them, on the same tree i
   folder in ``../shared/peers`` (needs pandas; ``--official-python`` names an interpreter
   that has it; skipped with a reason when the checker or pandas is absent);
 - ours: ``python -m tinyperf check TREE --round v1.3 --format csv`` (full recomputation
-  from raw logs, reference labels from ``$TINYPERF_REFERENCE_DIR`` when set).
+  from raw logs, accuracy scored against the reference labels of ``$TINYPERF_REFERENCE_DIR``,
+  else of ``../shared/reference``), with its default ``--jobs`` (the CPUs it may use: result
+  folders are read and recomputed in that many forked processes) and again with
+  ``--jobs 1`` (one process: the CPU figure without any worker overhead).
 
 The two run alternately (one untimed warm-up round first, which fills a private bytecode
 cache: see :func:`bytecode_env`). Prints wall times (best of ``--repeat``) and the CPU time
@@ -118,6 +121,10 @@ def main() -> int:
         tree, folders, lines = build(Path(tmp), args.copies)
         print(f"tree: {ROUND}, {args.copies} copies of every real fixture submitter: "
               f"{folders} result folders, {lines} log lines")
+        ref = env.get("TINYPERF_REFERENCE_DIR") or str(SHARED / "reference")
+        env["TINYPERF_REFERENCE_DIR"] = ref
+        print(f"reference labels: {ref}" + ("" if Path(ref).is_dir() else
+                                             " (absent: accuracy claims not recomputed)"))
         ours_argv = [sys.executable, "-m", "tinyperf", "check", str(tree), "--round", ROUND,
                      "--format", "csv"]
         py = official_python(args.official_python)
@@ -130,18 +137,22 @@ def main() -> int:
             off_argv = [py, OFFICIAL.name, "--input", str(tree), "--version", ROUND,
                         "--csv", str(Path(tmp) / "official.csv")]
         # alternated, so a busy neighbour slows both alike; the first round is a warm-up
-        ours_runs, off_runs = [], []
+        ours_runs, off_runs, serial_runs = [], [], []
         for i in range(args.repeat + 1):
             run = timed(ours_argv, env=env)
             if i:
                 ours_runs.append(run)
+                serial_runs.append(timed([*ours_argv, "--jobs", "1"], env=env))
             if off_argv is not None:
                 run = timed(off_argv, cwd=OFFICIAL.parent, env=env)
                 if i:
                     off_runs.append(run)
         ours = best(ours_runs)
+        serial = best(serial_runs)
         print(f"ours:     {ours[0]:.3f} s wall, {ours[4]:.3f} s CPU, peak RSS {ours[1]:.0f} MiB, "
-              f"exit {ours[2]}")
+              f"exit {ours[2]} ({default_jobs()} processes)")
+        print(f"ours, --jobs 1: {serial[0]:.3f} s wall, {serial[4]:.3f} s CPU, peak RSS "
+              f"{serial[1]:.0f} MiB, exit {serial[2]}")
         if off_runs:
             off = best(off_runs)
             summary = [ln for ln in off[3].splitlines() if "SUMMARY" in ln]
@@ -159,6 +170,13 @@ def main() -> int:
                          for _ in range(5)])[0]
             print(f"tinyperf {' '.join(argv)}: {wall:.3f} s")
     return 0
+
+
+def default_jobs() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def bytecode_env(tmp: Path) -> dict[str, str]:

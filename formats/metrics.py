@@ -108,15 +108,11 @@ def file_scores(records: Sequence[tuple[str, int, Sequence[float]]],
         totals = values.sum(axis=1)
         positive = totals > 0  # only a positive sum divides: the argmax never changes
         values[positive] /= totals[positive, None]
-    order: dict[str, int] = {}
-    labels: list[int] = []
-    rows = np.empty(len(records), dtype=np.intp)
-    for k, (name, label, _results) in enumerate(records):
-        i = order.get(name)
-        if i is None:
-            i = order[name] = len(order)
-            labels.append(int(label))
-        rows[k] = i
+    order: dict[str, int] = {}  # file -> row, in first-seen order
+    rows = np.fromiter((order.setdefault(r[0], len(order)) for r in records), dtype=np.intp,
+                       count=len(records))
+    first = np.unique(rows, return_index=True)[1]  # each file's first record: its label
+    labels = [int(records[k][1]) for k in first.tolist()]
     sums = np.zeros((len(order), values.shape[1]))
     np.add.at(sums, rows, values)
     counts = np.bincount(rows, minlength=len(order))

@@ -73,10 +73,11 @@ class NoProgress:
 
 
 def progress(total: int, initial: int = 0, *, show: bool | None = None, desc: str = "",
-             unit: str = "", stream: TextIO | None = None) -> Any:
+             unit: str = "", stream: TextIO | None = None, threads: bool = True) -> Any:
     """A tqdm bar on a terminal, ``LineProgress`` elsewhere, nothing when ``show`` is False.
 
-    ``show=None`` decides by whether ``stream`` (stderr) is a terminal.
+    ``show=None`` decides by whether ``stream`` (stderr) is a terminal. ``threads=False``:
+    no tqdm monitor thread (a process that forks workers must stay single-threaded).
     """
     stream = stream or sys.stderr
     if show is False:
@@ -85,6 +86,7 @@ def progress(total: int, initial: int = 0, *, show: bool | None = None, desc: st
     if tty:
         from tqdm import tqdm
 
-        return tqdm(total=total, initial=initial, unit=unit, desc=desc, leave=False,
-                    file=stream)
+        bar = tqdm if threads else type("tqdm", (tqdm,), {"monitor_interval": 0})
+        return bar(total=total, initial=initial, unit=unit, desc=desc, leave=False,
+                   file=stream)
     return LineProgress(total, initial, desc=desc, unit=unit, stream=stream)

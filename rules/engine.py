@@ -17,8 +17,9 @@ from tinyperf.rules.checks import KINDS
 from tinyperf.rules.context import BenchFigures, Context, Key
 from tinyperf.rules.ruleset import Rule, RuleSet
 from tinyperf.rules.schema import fill
-from tinyperf.submissions import equivalence, recompute, sww
-from tinyperf.submissions.model import Tree, shown
+from tinyperf.submissions import equivalence, forkmap, recompute, sww
+from tinyperf.submissions.loader import read_benchmark, read_cost
+from tinyperf.submissions.model import ModeRun, Tree, shown
 
 
 @dataclass
@@ -111,16 +112,41 @@ def labels_hint(setting: dict[str, Any], ref_dir: Path | None) -> str:
 
 def recompute_tree(tree: Tree, ctx_settings: dict[str, Any],
                    labels: dict[str, dict[str, dict[str, int]]],
-                   ref_dir: Path | None = None) -> dict[str, BenchFigures]:
-    figures: dict[str, BenchFigures] = {}
-    aliases = ctx_settings.get("aliases") or {}
-    for _sub, _sys, bench in tree.benchmarks():
+                   ref_dir: Path | None = None, jobs: int = 1) -> dict[str, BenchFigures]:
+    """Figures of every benchmark folder, keyed by its ``rel``.
+
+    A tree loaded with ``read=False`` is read here, one benchmark folder at a time, and
+    each folder's per-input data is dropped once its figures exist (``ModeRun.drop_raw``):
+    with ``jobs > 1`` the folders are read and recomputed in that many processes
+    (``forkmap``), the largest first. A tree read by the caller is left as it was.
+    """
+    benches = [bench for _sub, _sys, bench in tree.benchmarks()]
+    lazy = [any(run.unread for run in b.modes.values()) for b in benches]
+
+    def one(i: int) -> tuple[dict[str, ModeRun], BenchFigures, list[tuple[str, str, str]]]:
+        bench, problems = benches[i], []
         try:
-            figures[bench.rel] = _recompute_bench(bench, ctx_settings, aliases, labels, ref_dir)
+            read_benchmark(tree.root or Path("."), bench)
+            figs = _recompute_bench(bench, ctx_settings, aliases, labels, ref_dir)
         except Exception as exc:  # one damaged folder must not stop the tree
-            figures[bench.rel] = BenchFigures()
-            tree.problems.append(("check_failed", bench.rel, f"recomputing its figures "
-                                  f"failed ({type(exc).__name__}: {str(exc)[:200]})"))
+            figs = BenchFigures()
+            problems.append(("check_failed", bench.rel, f"recomputing its figures "
+                             f"failed ({type(exc).__name__}: {str(exc)[:200]})"))
+        if lazy[i]:
+            for run in bench.modes.values():
+                run.drop_raw()
+        return bench.modes, figs, problems
+
+    aliases = ctx_settings.get("aliases") or {}
+    if not any(lazy):
+        jobs = 1  # nothing heavy left to do, and read data is costly to send between processes
+    done = forkmap.fork_map(one, range(len(benches)), jobs,
+                            [read_cost(b) for b in benches])
+    figures: dict[str, BenchFigures] = {}
+    for bench, (modes, figs, problems) in zip(benches, done):
+        bench.modes = modes  # a worker's (read, data dropped): the same folders
+        figures[bench.rel] = figs
+        tree.problems += problems
     return figures
 
 
@@ -157,10 +183,11 @@ def _recompute_bench(bench: Any, ctx_settings: dict[str, Any], aliases: dict[str
 
 
 def check(tree: Tree, ruleset: RuleSet, ref_dir: Path | None = None,
-          waive: Iterable[str] = ()) -> Report:
-    """Run every enabled rule of ``ruleset`` on ``tree``."""
+          waive: Iterable[str] = (), jobs: int = 1) -> Report:
+    """Run every enabled rule of ``ruleset`` on ``tree`` (``jobs``: see
+    :func:`recompute_tree`)."""
     labels = reference_labels(ruleset, ref_dir)
-    figures = recompute_tree(tree, ruleset.settings, labels, ref_dir)
+    figures = recompute_tree(tree, ruleset.settings, labels, ref_dir, jobs)
     report = Report(tree.label, ruleset.version)
     waived = set(waive)
     models = check_models(tree, ruleset, ref_dir)

@@ -45,12 +45,13 @@ def detect_version(path: Path) -> str | None:
 
 
 @contextmanager
-def open_tree(path: Path) -> Iterator[Tree]:
-    """Load ``path`` (a folder, or a ``.zip``/``.tar.gz`` unpacked to a temp folder)."""
+def open_tree(path: Path, *, read: bool = True) -> Iterator[Tree]:
+    """Load ``path`` (a folder, or a ``.zip``/``.tar.gz`` unpacked to a temp folder);
+    ``read=False``: see :func:`load`."""
     if safeio.is_archive(path):
         with safeio.unpacked(path) as ext:
             inner = _single_child(ext.root)
-            tree = load(inner, label=path.name)
+            tree = load(inner, label=path.name, read=read)
             tree.version_hint = detect_version(inner) or detect_version(path)
             tree.problems += [("archive_rejected", name, why) for name, why in ext.rejected]
             tree.problems += [("check_failed", name, f"archive member {name}: {why}")
@@ -59,7 +60,7 @@ def open_tree(path: Path) -> Iterator[Tree]:
                 tree.problems.append(("check_failed", path.name, ext.failed))
             yield tree
         return
-    yield load(path)
+    yield load(path, read=read)
 
 
 def _single_child(root: Path) -> Path:
@@ -72,8 +73,14 @@ def _single_child(root: Path) -> Path:
     return root
 
 
-def load(path: Path, label: str | None = None) -> Tree:
-    """Walk ``path`` (a round, a division or a submitter folder) into a ``Tree``."""
+def load(path: Path, label: str | None = None, *, read: bool = True) -> Tree:
+    """Walk ``path`` (a round, a division or a submitter folder) into a ``Tree``.
+
+    ``read=False`` walks only: every mode folder is listed (``ModeRun.unread``) and its
+    runner files are parsed later by :func:`read_benchmark`, one benchmark at a time (what
+    the checker does, so that folders can be read in parallel and their per-input data
+    dropped once their figures are recomputed).
+    """
     path = Path(path)
     prefix = _prefix_for(path)
     tree = Tree(label=label or str(path), version_hint=detect_version(path))
@@ -83,7 +90,24 @@ def load(path: Path, label: str | None = None) -> Tree:
         children["/".join(parts[:i])].append(Entry("/".join(parts[:i + 1]), "dir"))
     _walk(path, prefix, 0, tree, children)
     _structure(path, prefix, tree, children)
+    if read:
+        for _sub, _sys, bench in tree.benchmarks():
+            read_benchmark(tree.root, bench)  # type: ignore[arg-type]
     return tree
+
+
+def read_benchmark(root: Path, bench: Benchmark) -> None:
+    """Parse the runner files of every mode folder of ``bench`` not read yet."""
+    for run in bench.modes.values():
+        if run.unread:
+            _read_run(root, run)
+
+
+def read_cost(bench: Benchmark) -> int:
+    """Bytes :func:`read_benchmark` would parse (what reading a folder costs, roughly)."""
+    return sum(size for run in bench.modes.values() if run.unread
+               for name, size in run.files.items()
+               if name in _READERS and size <= safeio.READ_CAP)
 
 
 def _prefix_for(path: Path) -> str:
@@ -165,8 +189,8 @@ def _submitter(base: Path, div: str, sub: Entry, children: dict[str, list[Entry]
             system.json = safeio.load_json(text) if text is not None else \
                 safeio.JsonDoc(error="too large to read")
         for bench in _dirs(children, sysdir.rel):
-            parent = _benchmark(base, bench, children)
-            nested = [_benchmark(base, d, children, parent.name)
+            parent = _benchmark(bench, children)
+            nested = [_benchmark(d, children, parent.name)
                       for d in _dirs(children, bench.rel) if d.name in parent.submodels]
             if parent.modes or parent.other_dirs or not nested:
                 system.benchmarks[parent.label] = parent
@@ -176,7 +200,7 @@ def _submitter(base: Path, div: str, sub: Entry, children: dict[str, list[Entry]
     return out
 
 
-def _benchmark(base: Path, bench: Entry, children: dict[str, list[Entry]],
+def _benchmark(bench: Entry, children: dict[str, list[Entry]],
                parent: str | None = None) -> Benchmark:
     """A benchmark folder; ``parent`` set: a sub-model folder nested in benchmark
     ``parent`` (``ad/AD08``), read as a benchmark of its own with its own rows."""
@@ -186,7 +210,7 @@ def _benchmark(base: Path, bench: Entry, children: dict[str, list[Entry]],
         if e.name == "EEMBC_RUNNER" and e.kind in ("file", "dir"):
             out.marker = True
         elif e.kind == "dir" and e.name in MODES:
-            out.modes[e.name] = _mode(base, e, children)
+            out.modes[e.name] = _mode(e, children)
         elif e.kind == "dir" and parent is None and any(
                 d.kind == "dir" and d.name in MODES for d in children.get(e.rel, [])):
             out.submodels.append(e.name)  # results/<system>/ad/AD08/performance
@@ -202,11 +226,16 @@ def _text(path: Path, size: int) -> str | None:
     return safeio.decode(data, truncated).text
 
 
-def _mode(base: Path, folder: Entry, children: dict[str, list[Entry]]) -> ModeRun:
-    run = ModeRun(folder.name, folder.rel)
+def _mode(folder: Entry, children: dict[str, list[Entry]]) -> ModeRun:
+    run = ModeRun(folder.name, folder.rel, unread=True)
     for e in children.get(folder.rel, []):
         if e.kind == "file" and not is_junk(e.name):  # junk: the hygiene rule's, not data
             run.files[e.name] = e.size
+    return run
+
+
+def _read_run(base: Path, run: ModeRun) -> None:
+    run.unread = False
     for name, size in run.files.items():
         if size > safeio.READ_CAP:
             run.skipped[name] = f"{size} bytes, over the {safeio.READ_CAP}-byte read cap"
@@ -214,7 +243,7 @@ def _mode(base: Path, folder: Entry, children: dict[str, list[Entry]]) -> ModeRu
         reader = _READERS.get(name)
         if reader is not None:
             try:
-                reader(run, base / folder.rel / name)
+                reader(run, base / run.rel / name)
             except (OSError, ValueError, ArithmeticError, TypeError, RecursionError,
                     MemoryError) as exc:
                 # damaged raw data is one finding on that file, never a traceback

@@ -152,9 +152,11 @@ def accuracy_records(run: ModeRun) -> tuple[list[tuple[str, int, str | None, lis
                                                                       or [])))
             seen[name] += 1
         return out, "results.json"
-    if run.eembc_log is not None and any(i.results for i in run.eembc_log.infers):
-        return [(i.file or "?", i.offset or 0, None, list(i.results[-1]))
-                for i in run.eembc_log.infers if i.results], "log.txt (m-results)"
+    if run.eembc_log is not None:
+        out = [(i.file or "?", i.offset or 0, None, i.results[-1])  # type: ignore[misc]
+               for i in run.eembc_log.infers if i.results]
+        if out:
+            return out, "log.txt (m-results)"
     if run.mlc_log_results:
         return [(f, s, None, list(v)) for f, s, v in run.mlc_log_results], "log.txt (m-results)"
     return [], ""
@@ -244,7 +246,9 @@ def accuracy(run: ModeRun, _metric: str, references: dict[str, dict[str, int]],
     labels = _label_map(references, scored.label_file)
     rows, unlabelled = [], set()
     for name, _seg, cls, values in records:
-        label = labels.get(name, int(cls) if cls is not None else None)
+        label = labels.get(name)
+        if label is None and cls is not None:
+            label = int(cls)
         if label is None:
             unlabelled.add(name)
         elif values:

@@ -162,7 +162,7 @@ def test_fast_power_samples_read_exactly_as_json(case: str) -> None:
     pytest.importorskip("orjson")
     text = HOSTILE[case]
     fast = safeio.load_json(text, power_samples=True)
-    plain = safeio._load(text)  # the plain reading, then the same array conversion
+    plain = safeio._load_plain(text)  # the plain reading, then the same array conversion
     if isinstance(plain.value, list):
         safeio._samples_as_arrays(plain.value)
     assert _dump(fast.value) == _dump(plain.value)
@@ -181,6 +181,71 @@ def test_fast_power_samples_take_the_fast_path_on_runner_files(v13: Path) -> Non
     for rec in plain:
         rec["power"]["samples"] = np.asarray(rec["power"]["samples"], dtype=float)
     assert _dump(fast.value) == _dump(plain) and fast.duplicates == []
+
+
+DOCS = {
+    "runner records": '[{"file": "a.bin", "class": "3", "infer": {"results": [0.1, 0.9]}}]',
+    "duplicate key": '{"a": 1, "a": 2}',
+    "duplicate key, compact": '{"a":1,"a":2}',
+    "duplicate key hidden by a space before a colon": '{"a" :1,"a":2}',
+    "duplicate key, tab before a colon": '{"a"\t:1,"a":2}',
+    "duplicate key in a dropped value": '{"a": {"b": 1, "b": 2}, "a": 3}',
+    "duplicate key and a value opening with a colon": '{"a": ":x", "a": 1}',
+    "a value opening with a colon": '{"a": ":x", "b": "\\":y"}',
+    "escaped quotes and a duplicate": '{"a\\"": 1, "a\\"": 2}',
+    "escaped quote before a colon in a value": '{"k": "x\\":", "k2": 1}',
+    "duplicate key inside a list": '[{"x": 1}, {"y": 1, "y": 2}]',
+    "empty key twice": '{"": 1, "": 2}',
+    "NaN": '{"a": NaN}',
+    "Infinity": '[Infinity, -Infinity]',
+    "huge integer": '[123456789012345678901234567890]',
+    "64-bit limits": '[18446744073709551615, -9223372036854775808, 18446744073709551616]',
+    "minus zero": '[-0, -0.0, 0e0, 1E400]',
+    "float digits": '[0.1, 1e-320, 2.2250738585072014e-308, 1.7976931348623157e308]',
+    "lone surrogate": '["\\ud800"]',
+    "unicode": '{"caf\u00e9": "\u2603"}',
+    "byte order mark": '\ufeff{"a": 1}',
+    "control character in a string": '{"a": "x\x01y"}',
+    "DEL in a string": '{"a": "x\x7fy"}',
+    "trailing comma": '{"a": 1,}',
+    "trailing text": '{"a": 1} x',
+    "two documents": '{"a": 1}{"b": 2}',
+    "empty": '',
+    "whitespace only": ' \n ',
+    "deep nesting": '[' * 3000 + ']' * 3000,
+    "nesting at orjson's limit": '[' * 1030 + ']' * 1030,
+    "bare scalar": '3',
+    "single quotes": "{'a': 1}",
+    "leading zero": '[01]',
+    "non-JSON whitespace": '{"a":\u00a01}',
+}
+
+
+@pytest.mark.parametrize("case", sorted(DOCS))
+def test_fast_json_reads_exactly_as_json(case: str) -> None:
+    """With orjson installed, a document without duplicate keys takes the C parser: its
+    value, duplicate keys and error are the plain ``json`` reading's, whatever it holds."""
+    pytest.importorskip("orjson")
+    text = DOCS[case]
+    fast, plain = safeio.load_json(text), safeio._load_plain(text)
+    assert (fast.duplicates, fast.error) == (plain.duplicates, plain.error)
+    assert _dump(fast.value) == _dump(plain.value)
+    assert [type(x) for x in _leaves(fast.value)] == [type(x) for x in _leaves(plain.value)]
+
+
+def test_fast_json_is_taken_on_runner_files(v13: Path) -> None:
+    pytest.importorskip("orjson")
+    text = (v13 / "kws" / "accuracy" / "results.json").read_text(encoding="utf-8")
+    assert safeio._load_fast(text) is not None
+    assert safeio.load_json(text).value == json.loads(text)
+
+
+def _leaves(value: object) -> list[object]:
+    if isinstance(value, dict):
+        return [x for v in value.values() for x in _leaves(v)]
+    if isinstance(value, list):
+        return [x for v in value for x in _leaves(v)]
+    return [value]
 
 
 def test_duplicate_keys_are_recorded_in_order() -> None:

@@ -50,6 +50,9 @@ def register(subparsers: Any) -> None:
                    help="text report, JSON report (the data the others render), or the "
                         "official summary CSV plus recomputed figures and a verdict")
     p.add_argument("--submitter", help="check only this submitter folder (exact name)")
+    p.add_argument("--jobs", type=_jobs, default=None, metavar="N",
+                   help="processes that read and recompute result folders (default: the "
+                        "CPUs this process may use; 1: no worker processes)")
     o.add_waive(p)
     o.add_reference_dir(p, REFERENCE_ENV)
     o.add_output_file(p, help="write the report here, not to stdout")
@@ -60,6 +63,7 @@ def handle(args: argparse.Namespace) -> int:
     from tinyperf.api import check_rounds
     from tinyperf.formats.errors import ConfigError
     from tinyperf.rules import render
+    from tinyperf.submissions.forkmap import default_jobs
 
     bar: Any = None
 
@@ -71,7 +75,8 @@ def handle(args: argparse.Namespace) -> int:
         if bar is None:
             from tinyperf.formats.progress import progress
 
-            bar = progress(total, desc="check", unit="rounds")
+            # no tqdm monitor thread: each round forks its workers (forkmap)
+            bar = progress(total, desc="check", unit="rounds", threads=False)
         if done:
             bar.update(1)
             gc.collect()  # between rounds: what one round left in cycles, not kept for all
@@ -87,7 +92,7 @@ def handle(args: argparse.Namespace) -> int:
     try:
         reports = check_rounds(args.path, reference_dir=args.reference_dir, waive=args.waive,
                                version=args.round, submitter=args.submitter,
-                               on_round=on_round)
+                               on_round=on_round, jobs=args.jobs or default_jobs())
     finally:
         if was_enabled:
             gc.enable()
@@ -99,6 +104,13 @@ def handle(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(output)
     return exit_status(reports)
+
+
+def _jobs(text: str) -> int:
+    n = int(text) if text.isdigit() else 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"--jobs must be a whole number >= 1, not {text!r}")
+    return n
 
 
 def exit_status(reports: list[Any]) -> int:
