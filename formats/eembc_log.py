@@ -355,6 +355,30 @@ def parse_energy_bin(data: bytes) -> tuple[float, np.ndarray]:
     return float(rate), samples
 
 
+def window_times(timestamps: list[float]) -> list[tuple[float, float]]:
+    """(start s, end s) of each energy window: after the first timestamp (the trace's start
+    mark), the GPIO edges in pairs."""
+    return [(timestamps[k - 1], timestamps[k]) for k in range(2, len(timestamps), 2)]
+
+
+def sample_span(rate: float, start: float, end: float) -> tuple[int, int]:
+    """Sample indices [i0, i1) of a window of the trace (each edge to its nearest sample)."""
+    return round(start * rate), round(end * rate)
+
+
+def span_energy(samples: np.ndarray, i0: int, i1: int) -> float:
+    """uJ in samples [i0, i1), an index below 0 read as 0."""
+    return float(samples[max(i0, 0):max(i1, 0)].sum())
+
+
+U32 = 2**32
+
+
+def lap_us(first: int, last: int) -> int:
+    """µs between two ``m-lap-us`` stamps: the DUT's 32-bit counter may wrap once."""
+    return last - first if last >= first else last + U32 - first
+
+
 def is_eembc_log(text: str) -> bool:
     """True when the first non-empty lines look like the EEMBC runner's log."""
     for raw in text[:4096].split("\n")[:5]:

@@ -17,10 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from tinyperf.formats import metrics
+from tinyperf.formats import eembc_log, metrics
 from tinyperf.submissions.model import ModeRun
 
-U32 = 2**32
 EPS = 1e-9
 
 
@@ -101,8 +100,7 @@ def _lap_window(iterations: int, laps: list[tuple[float, int]]) -> dict[str, Any
     if len(laps) < 2:
         return _window(iterations, None, None)
     (h0, d0), (h1, d1) = laps[0], laps[-1]
-    us = d1 - d0 if d1 >= d0 else d1 + U32 - d0  # 32-bit DUT counter wrap
-    return _window(iterations, us, h1 - h0)
+    return _window(iterations, eembc_log.lap_us(d0, d1), h1 - h0)
 
 
 def _records(run: ModeRun, mode: str) -> list[dict[str, Any]]:
@@ -371,14 +369,13 @@ def _eembc_energy(run: ModeRun, fig: Figure) -> None:
         fig.problems.append(f"{len(ts)} timestamps: {(len(ts) - 1) // 2} windows, only the "
                             f"first {MAX_ENERGY_WINDOWS} are read")
         ts = ts[:1 + 2 * MAX_ENERGY_WINDOWS]
-    for n, k in enumerate(range(2, len(ts), 2)):
-        start, end = ts[k - 1], ts[k]
+    for n, (start, end) in enumerate(eembc_log.window_times(ts)):
         it = infers[n].iterations if n < len(infers) else 0
-        i0, i1 = round(start * rate), round(end * rate)
-        sums = [float(samples[max(a, 0):max(b, 0)].sum())
+        i0, i1 = eembc_log.sample_span(rate, start, end)
+        sums = [eembc_log.span_energy(samples, a, b)
                 for a in (i0 - 1, i0, i0 + 1) for b in (i1 - 1, i1, i1 + 1)]
-        e = float(samples[max(i0, 0):max(i1, 0)].sum())
-        fig.windows.append({"window": k, "iterations": it, "seconds": end - start,
+        e = eembc_log.span_energy(samples, i0, i1)
+        fig.windows.append({"window": 2 * n + 2, "iterations": it, "seconds": end - start,
                             "energy_uj": e, "uj_per_inf": e / it if it else None,
                             "uj_per_inf_lo": min(sums) / it if it else 0.0,
                             "uj_per_inf_hi": max(sums) / it if it else 0.0,

@@ -106,7 +106,6 @@ def _auc(scores: metrics.FileScores) -> float | None:
 # -- EEMBC EnergyRunner session folders ---------------------------------------------------------
 
 EEMBC_MODES = {"multi": "accuracy", "bmark": "performance"}
-U32 = 2**32
 
 
 def is_eembc_session(folder: Path) -> bool:
@@ -199,10 +198,7 @@ def _session_start(folder: Path) -> str | None:
 
 
 def _lap_us(laps: list[tuple[float, int]]) -> int | None:
-    if len(laps) < 2:
-        return None
-    d0, d1 = laps[0][1], laps[-1][1]
-    return d1 - d0 if d1 >= d0 else d1 + U32 - d0  # the DUT's 32-bit µs counter wraps
+    return eembc_log.lap_us(laps[0][1], laps[-1][1]) if len(laps) >= 2 else None
 
 
 def _registry_labels(model: str, reference_dir: Path | None) -> dict[str, int] | str:
@@ -230,7 +226,7 @@ def _eembc_energy(folder: Path, log: eembc_log.EembcLog, reasons: list[str]) -> 
     except (OSError, ValueError) as exc:
         reasons.append(f"energy trace unreadable: {exc}")
         return []
-    windows = [(stamps[k - 1], stamps[k]) for k in range(2, len(stamps), 2)]
+    windows = eembc_log.window_times(stamps)
     if len(windows) != metrics.REQUIRED_WINDOWS:
         reasons.append(f"{len(windows)} windows in trace1-timestamps.json, exactly "
                        f"{metrics.REQUIRED_WINDOWS} required")
@@ -240,8 +236,8 @@ def _eembc_energy(folder: Path, log: eembc_log.EembcLog, reasons: list[str]) -> 
         if not iterations:
             reasons.append(f"window {n + 1}: no infer command for it in log.txt")
             continue
-        i0, i1 = round(start * rate), round(end * rate)
-        per_window.append(float(samples[max(i0, 0):max(i1, 0)].sum()) / iterations)
+        per_window.append(eembc_log.span_energy(
+            samples, *eembc_log.sample_span(rate, start, end)) / iterations)
         if end - start < metrics.MIN_WINDOW_S:
             reasons.append(f"window {n + 1}: {end - start:.3f} s, below the "
                            f"{metrics.MIN_WINDOW_S:g} s minimum")

@@ -15,10 +15,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tinyperf.formats import eembc_log
 from tinyperf.harness.energy.capture import Capture, Edge
 from tinyperf.harness.energy.errors import CaptureFileError
-
-TRACE_MAGIC = 0xF1
 
 
 def read_eembc_trace(energy_bin: str | Path, timestamps: str | Path | None = None) -> Capture:
@@ -28,16 +27,13 @@ def read_eembc_trace(energy_bin: str | Path, timestamps: str | Path | None = Non
         raw = path.read_bytes()
     except OSError as exc:
         raise CaptureFileError(f"cannot read: {exc}", path) from exc
-    if len(raw) < 5 or raw[0] != TRACE_MAGIC:
-        raise CaptureFileError("not an EEMBC energy trace (first byte is not 0xF1)", path)
-    if (len(raw) - 1) % 4:
-        raise CaptureFileError(f"{len(raw) - 1} bytes after the marker is not a whole number "
-                               "of float32 values (truncated?)", path)
-    values = np.frombuffer(raw[1:], dtype="<f4")
-    fs = float(values[0])
-    if not 0 < fs <= 1e7:
+    try:  # the format is the checker's too: one reader (formats.eembc_log)
+        fs, energy_uj = eembc_log.parse_energy_bin(raw)
+    except ValueError as exc:
+        raise CaptureFileError(f"{exc} (truncated or not a trace?)", path) from exc
+    if fs > 1e7:
         raise CaptureFileError(f"implausible sample rate {fs}", path)
-    samples = values[1:].astype(np.float64) * 1e-6  # µJ per period -> J
+    samples = energy_uj * 1e-6  # µJ per period -> J
     ts_path = Path(timestamps) if timestamps else path.with_name("trace1-timestamps.json")
     times = read_times(ts_path)
     sigma = 1.0 / (fs * math.sqrt(12.0))
