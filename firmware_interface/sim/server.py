@@ -41,6 +41,8 @@ _POLL_S = 0.5
 _SPIN_S = 0.0003
 #: how long the input is polled after a reply (see ``_poll_once``); wire-paced links only
 _LISTEN_S = 0.0005
+#: probes of the pty's delivery time at start (the fastest counts)
+_LATENCY_PROBES = 20
 _JOIN_S = 5.0
 
 
@@ -55,6 +57,8 @@ class WireStats:
     dut_busy_us: int = 0
     tx_dropped: int = 0
     commands: int = 0
+    #: the pty's own delivery time host -> DUT, measured at start (see ``_pty_delivery_s``)
+    rx_latency_s: float = 0.0
 
 
 class _Pacer:
@@ -137,6 +141,8 @@ class SimServer:
         self._listen_until = 0.0
         # bytes read while a reply was being paced out (the wire is full duplex)
         self._early: list[tuple[bytes, float]] = []
+        # what the pty adds before the host's bytes can be read (see ``_pty_delivery_s``)
+        self._rx_latency = 0.0
 
     # -- addresses -----------------------------------------------------------------------
 
@@ -171,6 +177,9 @@ class SimServer:
         except OSError as exc:
             self._close_fds()
             raise TransportError(f"cannot open virtual DUT endpoints: {exc}") from exc
+        if self._master is not None and self._slave is not None and self._rx.byte_s:
+            self._rx_latency = _pty_delivery_s(self._master, self._slave)
+            self.stats.rx_latency_s = self._rx_latency
         if self._boot:
             self._send_lines(self.dut.boot())
         self._thread = threading.Thread(target=self._serve, name="virtual-dut", daemon=True)
@@ -247,6 +256,8 @@ class SimServer:
             # slept on, so a scheduler wake-up is not added to every round trip
             while not ready and time.monotonic() < self._listen_until:
                 ready, _, _ = select.select(readers, [], [], 0)
+                if not ready:  # the pty's kernel worker may need this CPU to deliver
+                    os.sched_yield()
         if not ready:
             ready, _, _ = select.select(readers, [], [], timeout)
         self._listen_until = 0.0
@@ -302,7 +313,7 @@ class SimServer:
             if exc.errno == errno.EIO:  # no slave open; cannot happen while we hold one
                 return
             raise
-        self._receive(data)
+        self._receive(data, arrived=time.monotonic() - self._rx_latency)
 
     # -- receive: wire time, then the DUT ----------------------------------------------
 
@@ -313,8 +324,9 @@ class SimServer:
         if self._held_until is not None:  # an rx_stall: later bytes queue behind
             self._held.extend(data)
             return
-        # every piece of this read was on the wire from its arrival: booked from then, not
-        # after the replies to the earlier pieces (a UART receives while it transmits)
+        # every piece of this read was on the wire from its arrival (a pty read: less the
+        # pty's own delivery, see ``_pty_delivery_s``): booked from then, not after the
+        # replies to the earlier pieces (a UART receives while it transmits)
         arrived = time.monotonic() if arrived is None else arrived
         pieces = _split_commands(data)
         for k, piece in enumerate(pieces):
@@ -489,7 +501,8 @@ class SimServer:
             for source in ready:
                 data = self._read_now(source)
                 if data:
-                    self._early.append((data, time.monotonic()))
+                    late = self._rx_latency if source == self._master else 0.0
+                    self._early.append((data, time.monotonic() - late))
 
     def _read_now(self, source: Any) -> bytes:
         try:
@@ -507,6 +520,38 @@ class SimServer:
         while self._early:
             data, arrived = self._early.pop(0)
             self._receive(data, arrived=arrived)
+
+
+def _pty_delivery_s(master: int, slave: int) -> float:
+    """The least time a byte written on the pty's host side takes to be readable here.
+
+    A UART's wire time starts when the host writes; the virtual DUT sees the bytes only
+    after the pty hands them over (the writer's system call, a kernel worker, this side's
+    poll: 10-15 µs here). Booking the wire from the moment of reading added that to every
+    command, which a UART does not have; the fastest of a few probes is subtracted instead
+    (a lower bound of each delivery in a run, which also includes the DUT's read and
+    dispatch: the booking stays at or after the host's write).
+    Measured before the host can have the pty open; 0.0 if a probe is not delivered.
+    """
+    fastest = float("inf")
+    for _ in range(_LATENCY_PROBES):
+        start = time.monotonic()
+        os.write(slave, b"\0")
+        while not select.select([master], [], [], 0)[0]:
+            if time.monotonic() - start > _POLL_S:  # a stalled machine: no correction
+                fastest = 0.0
+                select.select([master], [], [], _JOIN_S)  # then take the byte if it comes
+                break
+        else:
+            fastest = min(fastest, time.monotonic() - start)
+        while True:  # the probe byte is not input for the DUT
+            try:
+                os.read(master, 4096)
+            except BlockingIOError:
+                break
+        if not fastest:
+            break
+    return fastest
 
 
 def _split_commands(data: bytes) -> list[bytes]:

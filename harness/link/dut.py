@@ -8,6 +8,7 @@ line cannot leak into the next answer (a defect of the reference reader).
 
 from __future__ import annotations
 
+import functools
 import logging
 import statistics
 import time
@@ -27,6 +28,9 @@ LAP_MODULUS = 1 << 32  # m-lap-us is a 32-bit %lu counter on most MCUs
 HISTORY = 25  # windows remembered for the plausibility checks
 #: ``name`` requests of one absorbing barrier (stray fast-load bytes; see ``barrier``)
 _ABSORB_ASKS = 4
+#: most answer lines repeat verbatim (``m-warmup-done``, ``m-infer-start-1``, ...): each is
+#: classified once (a Message is immutable); on the host's critical path between commands
+_parse_line = functools.lru_cache(maxsize=256)(protocol.parse_line)
 
 
 class DutResetError(DutProtocolError):
@@ -272,14 +276,15 @@ class Dut:
         deadline = Deadline(seconds)
         messages: list[Message] = []
         arrivals: list[float] = []
+        readline = self.link.readline
         while True:
-            line = self.link.readline(deadline)
+            line = readline(deadline)
             if line is None:
                 raise DutTimeout(text, seconds, [m.text for m in messages])
-            arrived = time.monotonic()
-            message = protocol.parse_line(line)
-            if message.kind is Kind.READY:
+            if line == protocol.READY:  # what parse_line makes Kind.READY, without a regex
                 return messages, arrivals
+            arrived = time.monotonic()
+            message = _parse_line(line)
             if message.kind in (Kind.TIMESTAMP_MODE, Kind.INIT_DONE):
                 self._reset_seen()
                 self.resync()

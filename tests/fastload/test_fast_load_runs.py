@@ -168,3 +168,18 @@ def test_qemu_firmware_auto_and_off_give_identical_results(tmp_path, capsys):
     ad = _ad01_subset(tmp_path / "ad", 1, 2048)
     fast, _off = _compare("qemu://ad01", ad, tmp_path / "a", capsys)
     assert fast["used"] and fast["shifts"] == 48
+
+
+#: kws01 files of the QEMU comparison: 12 (every class, a few seconds) unless
+#: TINYPERF_QEMU_KWS_FILES asks for more (120: the whole demo set, ~20 s)
+QEMU_KWS_FILES = int(os.environ.get("TINYPERF_QEMU_KWS_FILES", "12"))
+
+
+@pytest.mark.timeout(900)
+def test_qemu_firmware_kws01_auto_and_off_give_identical_results(tmp_path, capsys):
+    """The C layer's ``fl load`` on the QEMU port (emulated Cortex-M, TFLM): kws01 files."""
+    _require_firmware_tools(qemu=True)
+    kws = demo_subset(tmp_path / "kws", "kws01", QEMU_KWS_FILES)
+    fast, off = _compare("qemu://kws01", kws, tmp_path / "k", capsys)
+    assert fast["used"] and fast["loads"] == QEMU_KWS_FILES and fast["retries"] == 0
+    assert not off["used"]
