@@ -49,6 +49,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tinyperf.submissions import forkmap
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 FIXTURES = (SHARED / "fixtures" / "real_submissions", SHARED / "fixtures" / "real_submissions_hard")
@@ -150,7 +152,7 @@ def main() -> int:
         ours = best(ours_runs)
         serial = best(serial_runs)
         print(f"ours:     {ours[0]:.3f} s wall, {ours[4]:.3f} s CPU, peak RSS {ours[1]:.0f} MiB, "
-              f"exit {ours[2]} ({default_jobs()} processes)")
+              f"exit {ours[2]} ({forkmap.default_jobs()} processes)")
         print(f"ours, --jobs 1: {serial[0]:.3f} s wall, {serial[4]:.3f} s CPU, peak RSS "
               f"{serial[1]:.0f} MiB, exit {serial[2]}")
         if off_runs:
@@ -170,13 +172,6 @@ def main() -> int:
                          for _ in range(5)])[0]
             print(f"tinyperf {' '.join(argv)}: {wall:.3f} s")
     return 0
-
-
-def default_jobs() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
 
 
 def bytecode_env(tmp: Path) -> dict[str, str]:

@@ -122,6 +122,7 @@ def recompute_tree(tree: Tree, ctx_settings: dict[str, Any],
     """
     benches = [bench for _sub, _sys, bench in tree.benchmarks()]
     lazy = [any(run.unread for run in b.modes.values()) for b in benches]
+    aliases = ctx_settings.get("aliases") or {}
 
     def one(i: int) -> tuple[dict[str, ModeRun], BenchFigures, list[tuple[str, str, str]]]:
         bench, problems = benches[i], []
@@ -137,7 +138,6 @@ def recompute_tree(tree: Tree, ctx_settings: dict[str, Any],
                 run.drop_raw()
         return bench.modes, figs, problems
 
-    aliases = ctx_settings.get("aliases") or {}
     if not any(lazy):
         jobs = 1  # nothing heavy left to do, and read data is costly to send between processes
     done = forkmap.fork_map(one, range(len(benches)), jobs,

@@ -72,7 +72,6 @@ class ModeRun:
     unreadable: dict[str, str] = field(default_factory=dict)  # file -> problem
     skipped: dict[str, str] = field(default_factory=dict)  # file -> why not parsed
     unread: bool = False  # listed by the walk, files not parsed yet (``loader.read_benchmark``)
-    raw_dropped: bool = False  # per-input data dropped after recomputation (``drop_raw``)
 
     def drop_raw(self) -> None:
         """Drop the per-input and per-sample data once the figures are recomputed from it.
@@ -82,7 +81,6 @@ class ModeRun:
         commands (``iterations > 1``) of an EEMBC log. A round's accuracy logs hold ~10^5
         inputs and its energy files ~10^7 samples: the checker keeps one folder's at a time.
         """
-        self.raw_dropped = True
         if self.eembc_log is not None:
             self.eembc_log.infers = [i for i in self.eembc_log.infers if i.iterations > 1]
             self.eembc_log.current = None

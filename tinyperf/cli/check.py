@@ -50,7 +50,7 @@ def register(subparsers: Any) -> None:
                    help="text report, JSON report (the data the others render), or the "
                         "official summary CSV plus recomputed figures and a verdict")
     p.add_argument("--submitter", help="check only this submitter folder (exact name)")
-    p.add_argument("--jobs", type=_jobs, default=None, metavar="N",
+    p.add_argument("--jobs", type=o.count_arg("--jobs", 1), default=None, metavar="N",
                    help="processes that read and recompute result folders (default: the "
                         "CPUs this process may use; 1: no worker processes)")
     o.add_waive(p)
@@ -104,13 +104,6 @@ def handle(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(output)
     return exit_status(reports)
-
-
-def _jobs(text: str) -> int:
-    n = int(text) if text.isdigit() else 0
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"--jobs must be a whole number >= 1, not {text!r}")
-    return n
 
 
 def exit_status(reports: list[Any]) -> int:

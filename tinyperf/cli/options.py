@@ -267,3 +267,17 @@ def add_reference_dir(parser: Any, env: str = "TINYPERF_REFERENCE_DIR") -> argpa
     """``--reference-dir DIR``: the folder with ``<model>/y_labels*.csv``."""
     return parser.add_argument("--reference-dir", type=Path, metavar="DIR",
                                help=f"folder with <model>/y_labels*.csv (default: ${env})")
+
+
+def count_arg(flag: str, minimum: int) -> Any:
+    """An argparse type: a whole number >= ``minimum`` (a usage error otherwise)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{flag} takes a whole number, got {text!r}") \
+                from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"{flag} must be at least {minimum}, got {value}")
+        return value
+    return parse

@@ -65,7 +65,7 @@ def register(subparsers: Any) -> None:
                                         "windows to ~11 s of DUT time (performance, energy; "
                                         "the default without a test script); "
                                         "latency mode: number of inferences (1000)")
-    p.add_argument("--warmups", type=_count_arg("--warmups", 0),
+    p.add_argument("--warmups", type=o.count_arg("--warmups", 0),
                    help="override W of every infer step")
     p.add_argument("--resume", type=Path, metavar="SESSION_DIR",
                    help="continue a killed run in SESSION_DIR")
@@ -74,7 +74,7 @@ def register(subparsers: Any) -> None:
                    help="seconds for one infer command (default: from the DUT's own "
                         "per-inference time, at most 2x the expected window; 20 s + 1 s per "
                         "inference before the first reply)")
-    p.add_argument("--cmd-buffer", type=_count_arg("--cmd-buffer", MIN_CMD_BUFFER), default=80,
+    p.add_argument("--cmd-buffer", type=o.count_arg("--cmd-buffer", MIN_CMD_BUFFER), default=80,
                    help="the DUT's command buffer in chars (80 standard; db chunks fill it)")
     p.add_argument("--verify-results", action="store_true",
                    help="after each window, have the DUT re-print its results ('results') "
@@ -120,20 +120,6 @@ def _device_yaml_file(text: str) -> Path:
 
 #: the longest fixed command (``db load NNNNN%``, ``infer N W%``) must fit the DUT's buffer
 MIN_CMD_BUFFER = 20
-
-
-def _count_arg(flag: str, minimum: int) -> Any:
-    """An argparse type: a whole number >= ``minimum`` (a usage error otherwise)."""
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{flag} takes a whole number, got {text!r}") \
-                from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"{flag} must be at least {minimum}, got {value}")
-        return value
-    return parse
 
 
 def _iterations(value: str | None) -> int | str | None:
