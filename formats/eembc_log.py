@@ -10,7 +10,6 @@ Owns: log.txt lines ``{SSSSS.mmm} {source}: {message}``, results.txt of the runn
 
 from __future__ import annotations
 
-import bisect
 import functools
 import itertools
 import json
@@ -100,18 +99,21 @@ _RE_ERR = re.compile(r"e-\[[^\n]*\]")  # an error only where the DUT's output st
 _RE_HOST = re.compile(r"(\d{5,}\.\d{3}) ")
 
 
-def parse_log(text: str, laps: bool = True) -> EembcLog:
+def parse_log(text: str, laps: bool = True, extras: bool = True) -> EembcLog:
     """Parse an EEMBC log.txt held in memory (see :func:`parse_log_chunks`)."""
-    return parse_log_chunks([text], laps)
+    return parse_log_chunks([text], laps, extras)
 
 
-def parse_log_chunks(chunks: Iterable[str], laps: bool = True) -> EembcLog:
+def parse_log_chunks(chunks: Iterable[str], laps: bool = True,
+                     extras: bool = True) -> EembcLog:
     """Parse an EEMBC log.txt given as text chunks (split anywhere); never fatal.
 
     Only what the checker needs is kept (config, identity, every ``infer`` with its
     results and, with ``laps``, its ``m-lap-us`` stamps; error lines), so memory does not
     grow with the log's length. ``laps=False`` skips the stamps (accuracy logs: two per
-    input, never used for a figure).
+    input, never used for a figure). ``extras=False`` skips the line count and the DUT's
+    ``e-[...]`` error lines, which the session analysis reports and the checker never
+    reads (two scans of the whole text).
     """
     out = EembcLog()
     state = _LogState()
@@ -120,10 +122,10 @@ def parse_log_chunks(chunks: Iterable[str], laps: bool = True) -> EembcLog:
         text = rest + chunk
         cut = text.rfind("\n") + 1
         if cut:
-            _scan(out, state, text[:cut], laps)
+            _scan(out, state, text[:cut], laps, extras)
         rest = text[cut:]
     if rest:
-        _scan(out, state, rest + "\n", laps)
+        _scan(out, state, rest + "\n", laps, extras)
     out.current = state.current
     return out
 
@@ -150,14 +152,22 @@ def _host_at(text: str, pos: int, st: _LogState) -> float:
         start = text.rfind("\n", 0, start - 1) + 1
 
 
-def _scan(out: EembcLog, st: _LogState, text: str, with_laps: bool) -> None:
-    out.lines += text.count("\n")  # cheap: a memchr-speed count
-    out.errors += [m.group(0).rstrip("\r") for m in _RE_ERR.finditer(text)
-                   if m.start() == 0 or not (text[m.start() - 1].isalpha()
-                                             or text[m.start() - 1] == "-")]
+_NEVER = 1 << 62  # a text position no chunk reaches
+
+
+def _scan(out: EembcLog, st: _LogState, text: str, with_laps: bool, extras: bool) -> None:
+    # An accuracy log holds one infer per ~1 kB: this loop is the checker's hottest Python,
+    # hence locals rather than helpers.
+    if extras:
+        out.lines += text.count("\n")  # cheap: a memchr-speed count
+        out.errors += [m.group(0).rstrip("\r") for m in _RE_ERR.finditer(text)
+                       if m.start() == 0 or not (text[m.start() - 1].isalpha()
+                                                 or text[m.start() - 1] == "-")]
     # commands, in order: the infer each interval belongs to (None after another command)
     positions: list[int] = []
     owners: list[Infer | None] = []
+    infers = out.infers
+    pending = st.pending
     for m in _RE_CMD.finditer(text):
         positions.append(m.start())
         iterations, warmups, loaded, offset = m.group(1, 2, 3, 4)
@@ -165,49 +175,60 @@ def _scan(out: EembcLog, st: _LogState, text: str, with_laps: bool) -> None:
             # the host time of an accuracy infer is never used: not parsed there
             inf = Infer(int(iterations), int(warmups or 0),
                         _host_at(text, m.start(), st) if with_laps else 0.0)
-            if st.pending is not None:
-                inf.file, inf.offset = st.pending
-            out.infers.append(inf)
+            if pending is not None:
+                inf.file, inf.offset = pending
+            infers.append(inf)
             owners.append(inf)
         else:
             if loaded is not None:
                 base = loaded[max(loaded.rfind("/"), loaded.rfind("\\")) + 1:]
-                st.pending = (base, int(offset) if offset else None)
+                pending = (base, int(offset) if offset else None)
             owners.append(None)  # e.g. "dut timestamp": its lap belongs to no window
-    before = st.current
+    st.pending = pending
+    # Every token belongs to the last command at or before it (before the first: to the
+    # infer the previous chunk ended in). Tokens come in text order, so the owner is found
+    # by walking the command list alongside.
+    owner = st.current
+    k, count = 0, len(positions)
+    next_cmd = positions[0] if count else _NEVER
     seen = st.results
-    free = dict.fromkeys((_RESULT, _LAP, _PROFILE, _MODEL, _CFG), 0)  # per kind: next start
+    free_result = free_lap = free_profile = free_model = free_cfg = 0  # per kind: next start
     for m in (_RE_TOKEN if with_laps else _RE_TOKEN_NO_LAP).finditer(text):
-        kind = m.lastindex
         at = m.start()
+        while at >= next_cmd:
+            owner = owners[k]
+            k += 1
+            next_cmd = positions[k] if k < count else _NEVER
+        kind = m.lastindex
         if kind == _RESULT:
-            if at >= free[kind]:
-                free[kind] = m.end(kind) + 1
-                inf = _owner(positions, owners, before, at)
-                values = None
-                if inf is not None:
+            if at >= free_result:
+                free_result = m.end(kind) + 1
+                if owner is not None:
                     raw = m.group(kind)
                     values = seen.get(raw, _MISSING)
                     if values is _MISSING:
                         values = _floats(raw)
                         if len(seen) < RESULTS_SEEN:
                             seen[raw] = values
-                if values is not None:  # a damaged results line scores nothing (the set
-                    inf.results.append(values)  # check sees the input as missing)
+                    if values is not None:  # a damaged results line scores nothing (the
+                        owner.results.append(values)  # set check sees the input missing)
         elif kind == _LAP:
-            if with_laps and at >= free[kind]:
-                free[kind] = m.end(kind)
-                inf = _owner(positions, owners, before, at)
-                if inf is not None:
-                    inf.laps.append((_host_at(text, at, st), int(m.group(kind))))
+            if with_laps and at >= free_lap:
+                free_lap = m.end(kind)
+                if owner is not None:
+                    owner.laps.append((_host_at(text, at, st), int(m.group(kind))))
         elif kind == _CFG:
             at -= len(_CFG_SOURCE)
-            if at >= free[kind] and text.startswith(_CFG_SOURCE, at):
-                free[kind] = m.end(kind) + 1
+            if at >= free_cfg and text.startswith(_CFG_SOURCE, at):
+                free_cfg = m.end(kind) + 1
                 out.config[m.group(5)] = m.group(6)
-        elif at >= free[kind]:  # profile, model: the last one counts
-            free[kind] = m.end(kind) + 1
-            setattr(out, "profile" if kind == _PROFILE else "model", m.group(kind))
+        elif kind == _PROFILE:  # profile, model: the last one counts
+            if at >= free_profile:
+                free_profile = m.end(kind) + 1
+                out.profile = m.group(kind)
+        elif at >= free_model:
+            free_model = m.end(kind) + 1
+            out.model = m.group(kind)
     if owners:
         st.current = owners[-1]
     last = text.rfind("\n", 0, len(text) - 1) + 1
@@ -235,12 +256,6 @@ def _floats(values: str) -> tuple[float, ...] | None:
         return tuple(float(x) for x in values.split(",") if x.strip())
     except ValueError:
         return None
-
-
-def _owner(positions: list[int], owners: list[Infer | None], before: Infer | None,
-           pos: int) -> Infer | None:
-    k = bisect.bisect_right(positions, pos) - 1
-    return owners[k] if k >= 0 else before
 
 
 @dataclass

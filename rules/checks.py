@@ -7,7 +7,8 @@ compare claims with raw data.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from tinyperf.rules.context import Context, Hit
@@ -234,54 +235,62 @@ def json_field_matches_folder(ctx: Context, rule: Rule) -> Iterable[Hit]:
 # -- hygiene --------------------------------------------------------------------------------
 
 
-def _flagged(flag: str, e: Any, name: str, limit: int) -> bool:
-    """Whether walked entry ``e`` (named ``name``) has hygiene ``flag``."""
-    if flag == "symlink_file":
-        return e.kind == "symlink" and not e.link_to_dir
-    if flag == "symlink_dir":
-        return e.kind == "symlink" and e.link_to_dir
-    if flag == "oversize":
-        return e.kind == "file" and e.size > limit
-    if flag == "pycache":
-        return e.kind == "dir" and name.endswith("__pycache__")
-    if flag == "hidden":
-        return name.startswith(".")
-    if flag == "space":
-        return " " in name
-    if flag == "junk":
-        return is_junk(name)
-    if flag == "bad_name":
-        return not name.isascii() and name != name.encode(
-            "utf-8", "surrogateescape").decode("utf-8", "replace")
-    return False
+def _entry_flags(e: Any, name: str, limit: int) -> Iterator[str]:
+    """The hygiene flags of walked entry ``e`` (named ``name``)."""
+    if e.kind == "symlink":
+        yield "symlink_dir" if e.link_to_dir else "symlink_file"
+    if e.kind == "file" and e.size > limit:
+        yield "oversize"
+    if e.kind == "dir" and name.endswith("__pycache__"):
+        yield "pycache"
+    if name.startswith("."):
+        yield "hidden"
+    if " " in name:
+        yield "space"
+    if is_junk(name):
+        yield "junk"
+    if not name.isascii() and name != name.encode("utf-8", "surrogateescape").decode(
+            "utf-8", "replace"):
+        yield "bad_name"
 
 
-_ENTRY_FLAGS = ("symlink_file", "symlink_dir", "oversize", "pycache", "hidden", "space",
-                "junk", "bad_name")
+_WALK_FLAGS = ("too_deep", "too_many", "unreadable")  # reported together as "walk"
 
 
-def _flags(ctx: Context, flag: str) -> Iterable[tuple[str, str]]:
-    """(rel, detail) of entries with ``flag``; walk problems carry their own flags."""
+def _tree_flags(ctx: Context) -> dict[str, list[tuple[str, str]]]:
+    """flag -> (rel, detail) of every flagged entry and walk problem of the tree.
+
+    Found in one pass and kept in ``ctx.memo``: the hygiene rules ask once per flag and
+    division (~24 passes over a round's entries otherwise).
+    """
+    memo = ctx.memo.get("tree_flags")
+    if memo is not None:
+        return memo  # type: ignore[no-any-return]
     limit = ctx.settings["max_file_bytes"]
-    for e in ctx.tree.entries if flag in _ENTRY_FLAGS else ():
-        if _flagged(flag, e, e.rel.rsplit("/", 1)[-1], limit):
-            detail = f"{e.link_target}" + (" (points outside the tree)" if e.link_escapes
-                                           else "") if e.kind == "symlink" else \
-                f"{e.size} bytes, over {limit}" if flag == "oversize" else ""
-            yield e.rel, detail
-    if flag == "empty_dir":
-        parents = {e.rel.rsplit("/", 1)[0] for e in ctx.tree.entries if "/" in e.rel}
-        for e in ctx.tree.entries:
-            if e.kind == "dir" and e.rel not in parents:
-                yield e.rel, ""
+    out: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    parents = set()
+    for e in ctx.tree.entries:
+        head, _, name = e.rel.rpartition("/")
+        if head:
+            parents.add(head)
+        for flag in _entry_flags(e, name, limit):
+            detail = (f"{e.link_target}" + (" (points outside the tree)" if e.link_escapes
+                                            else "") if e.kind == "symlink" else
+                      f"{e.size} bytes, over {limit}" if flag == "oversize" else "")
+            out[flag].append((e.rel, detail))
+    out["empty_dir"] = [(e.rel, "") for e in ctx.tree.entries
+                        if e.kind == "dir" and e.rel not in parents]
     for pflag, rel, detail in ctx.tree.problems:
-        if flag == pflag or (flag == "walk" and pflag in ("too_deep", "too_many", "unreadable")):
-            yield rel, f"{rel}: {detail}" if flag == "archive_rejected" else detail
+        out[pflag].append((rel, f"{rel}: {detail}" if pflag == "archive_rejected" else detail))
+        if pflag in _WALK_FLAGS:
+            out["walk"].append((rel, detail))
+    ctx.memo["tree_flags"] = out
+    return out
 
 
 @kind("hygiene_flag")
 def hygiene_flag(ctx: Context, rule: Rule) -> Iterable[Hit]:
-    for rel, detail in _flags(ctx, rule.params["flag"]):
+    for rel, detail in _tree_flags(ctx).get(rule.params["flag"], ()):
         parts = rel.split("/")
         div = parts[0] if parts[0] in ctx.settings["divisions"] else None
         if div != ctx.division:

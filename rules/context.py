@@ -54,6 +54,8 @@ class Context:
     figures: dict[str, BenchFigures]
     division: str | None = None
     models: list[ModelVerdict] = field(default_factory=list)
+    #: what rules derive from the whole tree, shared by the contexts of one check
+    memo: dict[str, Any] = field(default_factory=dict)
 
     def submitters(self) -> list[Submitter]:
         return [s for s in self.tree.submitters if s.division == self.division]

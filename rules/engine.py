@@ -191,8 +191,9 @@ def check(tree: Tree, ruleset: RuleSet, ref_dir: Path | None = None,
     report = Report(tree.label, ruleset.version)
     waived = set(waive)
     models = check_models(tree, ruleset, ref_dir)
+    memo: dict[str, Any] = {}
     for division in [None, *ruleset.settings["divisions"]]:
-        ctx = Context(tree, ruleset.version, ruleset.settings, figures, division, models)
+        ctx = Context(tree, ruleset.version, ruleset.settings, figures, division, models, memo)
         rules = ruleset.for_division(division) if division else {r.id: r for r in ruleset.rules}
         for rule in rules.values():
             if rule.enabled:

@@ -49,7 +49,9 @@ def open_tree(path: Path, *, read: bool = True) -> Iterator[Tree]:
     """Load ``path`` (a folder, or a ``.zip``/``.tar.gz`` unpacked to a temp folder);
     ``read=False``: see :func:`load`."""
     if safeio.is_archive(path):
-        with safeio.unpacked(path) as ext:
+        from tinyperf.submissions.unpack import unpacked  # tarfile, zipfile: archives only
+
+        with unpacked(path) as ext:
             inner = _single_child(ext.root)
             tree = load(inner, label=path.name, read=read)
             tree.version_hint = detect_version(inner) or detect_version(path)
@@ -270,8 +272,9 @@ def _read_log(run: ModeRun, path: Path) -> None:
     if eembc_log.is_eembc_log(head):
         # streamed: an EEMBC accuracy log has ~18 lines per input; only events are kept
         counts = safeio.DecodeCounts()
+        # no line count or DUT error lines: no rule reads them (the session analysis does)
         run.eembc_log = eembc_log.parse_log_chunks(safeio.text_chunks(path, counts),
-                                                   laps=run.name != "accuracy")
+                                                   laps=run.name != "accuracy", extras=False)
         _garbage(run, "log.txt", counts)
         run.identity = {k: v for k, v in (("profile", run.eembc_log.profile),
                                           ("model", run.eembc_log.model)) if v}

@@ -1,7 +1,5 @@
 """``python -m tinyperf`` is the ``tinyperf`` command."""
 
-import sys
+from tinyperf.cli.main import entry
 
-from tinyperf.cli.main import main
-
-sys.exit(main())
+entry()

@@ -132,7 +132,8 @@ def check_rounds(path: str | Path, *, reference_dir: str | Path | None = None,
     if ref is not None and not ref.is_dir():
         raise ConfigError("reference folder not found", path=ref, key="reference_dir")
     waive = list(waive)
-    unknown = sorted(set(waive) - {r.id for r in load_ruleset(version or DEFAULT_VERSION).rules})
+    unknown = sorted(set(waive) - {r.id for r in load_ruleset(version or DEFAULT_VERSION).rules}
+                     ) if waive else []
     if unknown:
         raise ConfigError(f"unknown rule id(s) {unknown}", key="waive")
     rounds = rounds_in(path) or [path]

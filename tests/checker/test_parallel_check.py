@@ -74,6 +74,35 @@ def test_cli_with_worker_processes_prints_the_same_report(which: str, hard: Path
     assert json.loads(run(3, "json")[1])
 
 
+@pytest.mark.parametrize("fmt", ["csv", "json"])  # less and more than a pipe's buffer
+def test_the_command_skips_its_teardown_and_loses_no_output(fmt: str, hard: Path,
+                                                            reference_dir: Path,
+                                                            capsys: pytest.CaptureFixture[str],
+                                                            tmp_path: Path) -> None:
+    """``tinyperf check`` as a process leaves by ``os._exit`` once its output is flushed
+    (cli.main.entry): what it prints on a pipe and writes with ``-o``, and its exit status,
+    are exactly what ``main()`` prints and returns in this process."""
+    from tinyperf.cli.main import main
+
+    tree = hard if hard.is_dir() else REAL
+    # buffered as a user's process is (an unbuffered stdout would hide a missing flush)
+    env = {**{k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"},
+           "TINYPERF_REFERENCE_DIR": str(reference_dir)}
+    argv = ["check", str(tree), "--format", fmt, "--jobs", "1"]
+    capsys.readouterr()
+    status = main([*argv, "--reference-dir", str(reference_dir)])
+    expected = capsys.readouterr().out
+    assert (len(expected) < 8192) == (fmt == "csv")  # the short one stays in the buffer
+    piped = subprocess.run([sys.executable, "-m", "tinyperf", *argv], capture_output=True,
+                           text=True, env=env, timeout=110)
+    assert (piped.returncode, piped.stdout) == (status, expected)
+    out = tmp_path / f"report.{fmt}"
+    written = subprocess.run([sys.executable, "-m", "tinyperf", *argv, "-o", str(out)],
+                             capture_output=True, text=True, env=env, timeout=110)
+    assert written.returncode == status
+    assert out.read_text(encoding="utf-8") == expected
+
+
 def _fresh_process(code: str) -> str:
     """stdout of ``code`` run by a new interpreter: single-threaded, so it really forks
     (pytest's process may hold threads of other tests)."""

@@ -65,6 +65,22 @@ def test_eembc_log_chunking_does_not_change_the_parse(v11: Path) -> None:
             (whole.config, whole.profile, whole.model, whole.lines)
 
 
+def test_the_checker_parse_skips_only_line_count_and_error_lines(v11: Path) -> None:
+    """``extras=False`` (the checker's reading) leaves out two whole-text scans whose
+    results no rule reads; every event is the same."""
+    for mode in ("performance", "accuracy", "energy"):
+        path = v11 / "kws" / mode / "log.txt"
+        if not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8") + "00099.000 dut: e-[broken]\n"
+        full = eembc_log.parse_log(text, laps=mode != "accuracy")
+        lean = eembc_log.parse_log(text, laps=mode != "accuracy", extras=False)
+        assert full.lines > 0 and full.errors
+        assert (lean.lines, lean.errors) == (0, [])
+        lean.lines, lean.errors = full.lines, full.errors
+        assert lean == full
+
+
 def test_profile_and_model_are_the_last_ones_printed() -> None:
     text = ("00001.000 dut: m-profile-[first]\n00001.001 dut: m-model-[kws01]\n"
             "00002.000 dut: m-profile-[second]\n00002.001 dut: m-model-[broken\n")

@@ -271,6 +271,36 @@ def test_build_parser_imports_no_numpy_scipy_serial_harness_or_interpreter() -> 
     assert not loaded, loaded[:10]
 
 
+def test_a_named_subcommand_builds_only_its_parser_and_the_same_one() -> None:
+    """``tinyperf check ...`` registers only ``check`` (the others cost ~40 ms to import
+    and build); its parser is the one the whole command line has."""
+    whole = dict(walk(build_parser()))
+    for name in SUBCOMMANDS:
+        only = dict(walk(build_parser(name)))
+        sub = {path: p for path, p in only.items() if len(path) > 1}
+        assert {path[1] for path in sub} == {name}
+        for path, p in sub.items():
+            assert p.format_help() == whole[path].format_help(), path
+
+
+@pytest.mark.parametrize(("argv", "named"), [
+    (["check", "x"], "check"), (["-v", "check", "run"], "check"), (["--verbose", "run"], "run"),
+    ([], None), (["--help"], None), (["chek", "x"], None), (["-v"], None)])
+def test_the_parser_built_follows_the_first_word(argv: list[str], named: str | None) -> None:
+    from tinyperf.cli.main import _named_subcommand
+
+    assert _named_subcommand(argv) == named
+
+
+def test_a_typo_still_lists_every_subcommand(capsys: pytest.CaptureFixture[str]) -> None:
+    from tinyperf.cli.main import main
+
+    with pytest.raises(SystemExit):
+        main(["chek", "x"])
+    err = capsys.readouterr().err
+    assert "invalid choice: 'chek'" in err and all(f"'{n}'" in err for n in SUBCOMMANDS)
+
+
 # -- README commands -----------------------------------------------------------------------------
 
 

@@ -56,7 +56,7 @@ def register(subparsers: Any) -> None:
     o.add_waive(p)
     o.add_reference_dir(p, REFERENCE_ENV)
     o.add_output_file(p, help="write the report here, not to stdout")
-    p.set_defaults(handler=handle)
+    p.set_defaults(handler=handle, quick_exit=True)  # see cli.main.entry
 
 
 def handle(args: argparse.Namespace) -> int:
