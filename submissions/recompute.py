@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -138,26 +139,42 @@ class Scored:
     list_evidence: str = ""  # how the list was recognised (header, first file, set)
 
 
-def accuracy_records(run: ModeRun) -> tuple[list[tuple[str, int, str | None, list[float]]], str]:
-    """``(file, segment, class or None, results)`` per scored window, and the source."""
+@dataclass
+class InputRecords:
+    """The per-input results of an accuracy run, one entry per scored window, by column
+    (a round holds ~10^5 of them: columns are counted and matched at C speed)."""
+
+    files: list[str] = field(default_factory=list)
+    segments: list[int] = field(default_factory=list)  # window of its file (0: whole file)
+    classes: list[str] | None = None  # the label written beside each result (results.json)
+    results: list[Sequence[float]] = field(default_factory=list)
+    source: str = ""
+
+
+def accuracy_records(run: ModeRun) -> InputRecords:
+    """Every scored window of ``run`` (results.json, else the log's ``m-results``)."""
     recs = _records(run, "a")
     if recs:
+        files = [str(r.get("file")) for r in recs]
         seen: Counter[str] = Counter()
-        out = []
-        for r in recs:
-            name = str(r.get("file"))
-            out.append((name, seen[name], str(r.get("class")), list(r["infer"].get("results")
-                                                                      or [])))
+        segments = []
+        for name in files:
+            segments.append(seen[name])
             seen[name] += 1
-        return out, "results.json"
+        return InputRecords(files, segments, [str(r.get("class")) for r in recs],
+                            [list(r["infer"].get("results") or []) for r in recs],
+                            "results.json")
     if run.eembc_log is not None:
-        out = [(i.file or "?", i.offset or 0, None, i.results[-1])  # type: ignore[misc]
-               for i in run.eembc_log.infers if i.results]
-        if out:
-            return out, "log.txt (m-results)"
+        infers = [i for i in run.eembc_log.infers if i.results]
+        if infers:
+            return InputRecords([i.file or "?" for i in infers],
+                                [i.offset or 0 for i in infers], None,
+                                [i.results[-1] for i in infers], "log.txt (m-results)")
     if run.mlc_log_results:
-        return [(f, s, None, list(v)) for f, s, v in run.mlc_log_results], "log.txt (m-results)"
-    return [], ""
+        rows = run.mlc_log_results
+        return InputRecords([r[0] for r in rows], [r[1] for r in rows], None,
+                            [list(r[2]) for r in rows], "log.txt (m-results)")
+    return InputRecords()
 
 
 def header_input(run: ModeRun) -> str | None:
@@ -167,8 +184,7 @@ def header_input(run: ModeRun) -> str | None:
     return run.eembc_log.config.get("singleInputFn") or None
 
 
-def score_set(records: list[tuple[str, int, str | None, list[float]]],
-              references: dict[str, dict[str, int]], windowed: bool,
+def score_set(records: InputRecords, references: dict[str, dict[str, int]], windowed: bool,
               superseded: tuple[str, ...] = (), header: str | None = None) -> Scored:
     """Compare the scored set with the closest reference label file.
 
@@ -176,14 +192,17 @@ def score_set(records: list[tuple[str, int, str | None, list[float]]],
     pre-2022 list): on a tie the allowed list wins. The list a run used is recognised as
     ic_vww.md 5.2 says: the EEMBC header's first input, the first file loaded, the set.
     """
-    names = [r[0] for r in records]
-    keys = Counter((r[0], r[1]) if windowed else r[0] for r in records)
-    best = Scored(files=len(set(names)))
-    best.duplicates = sorted(str(k) for k, n in keys.items() if n > 1)
+    names = records.files
+    scored = set(names)
+    keys = Counter(zip(names, records.segments)) if windowed else Counter(names)
+    best = Scored(files=len(scored))
+    if len(keys) < len(names):
+        best.duplicates = sorted(str(k) for k, n in keys.items() if n > 1)
     chosen = None
     for label_file, labels in references.items():
-        missing = sorted(set(labels) - set(names))
-        extra = sorted(set(names) - set(labels))
+        listed = set(labels)
+        missing = sorted(listed - scored)
+        extra = sorted(scored - listed)
         if chosen is None or len(missing) + len(extra) < len(best.missing) + len(best.extra):
             chosen = label_file
             best.missing, best.extra = missing, extra
@@ -191,12 +210,14 @@ def score_set(records: list[tuple[str, int, str | None, list[float]]],
     if chosen is None:
         return best
     known = set().union(*references.values())
-    best.unlisted = sorted(set(names) - known)
+    best.unlisted = sorted(scored - known)
     best.superseded = chosen in superseded
     best.list_evidence = _list_evidence(names, references, chosen, header)
     labels = references[chosen]
-    best.label_mismatch = sorted({r[0] for r in records if r[2] is not None
-                                  and r[0] in labels and int(r[2]) != labels[r[0]]})
+    if records.classes is not None:
+        best.label_mismatch = sorted({name for name, cls in zip(names, records.classes)
+                                      if cls is not None and name in labels
+                                      and int(cls) != labels[name]})
     return best
 
 
@@ -234,32 +255,36 @@ def accuracy(run: ModeRun, _metric: str, references: dict[str, dict[str, int]],
     top = Figure("top1", claimed=c.top1 if c else None, tolerance=printed_tolerance(1))
     auc = Figure("auc", claimed=c.auc if c else None,
                  tolerance=printed_tolerance(2 if eembc else 3))
-    records, source = accuracy_records(run)
-    if not records:
+    records = accuracy_records(run)
+    if not records.files:
         for f in (top, auc):
             f.unverifiable = "no per-input results (log.txt / results.json absent)"
         return top, auc, None
     scored = score_set(records, references, windowed, superseded, header_input(run))
     scored.labels_hint = labels_hint
     labels = _label_map(references, scored.label_file)
-    rows, unlabelled = [], set()
-    for name, _seg, cls, values in records:
-        label = labels.get(name)
-        if label is None and cls is not None:
-            label = int(cls)
-        if label is None:
-            unlabelled.add(name)
-        elif values:
-            rows.append((name, label, values))
-    if not rows or (unlabelled and references):
+    # a file's label: the reference list's, else the one written beside its result
+    found = list(map(labels.get, records.files))
+    if records.classes is not None and None in found:
+        found = [int(cls) if label is None and cls is not None else label
+                 for label, cls in zip(found, records.classes)]
+    unlabelled = ({name for name, label in zip(records.files, found) if label is None}
+                  if None in found else set())
+    files, results = records.files, records.results
+    if unlabelled or not all(results):  # an unlabelled or empty result scores nothing
+        keep = [k for k, (label, values) in enumerate(zip(found, results))
+                if label is not None and values]
+        files, found, results = ([files[k] for k in keep], [found[k] for k in keep],
+                                 [results[k] for k in keep])
+    if not files or (unlabelled and references):
         why = (f"{len(unlabelled)} of {scored.files} scored files are in no reference "
-               f"label list ({', '.join(references)})" if rows else
+               f"label list ({', '.join(references)})" if files else
                f"no reference labels for the scored files ({labels_hint})")
         for f in (top, auc):
             f.unverifiable = why
         return top, auc, scored
     try:
-        fs = metrics.file_scores(rows, normalised=not eembc)
+        fs = metrics.scores_by_file(files, found, results, normalised=not eembc)
         if eembc:
             top.recomputed, auc.recomputed = metrics.eembc_accuracy(fs.y_true, fs.y_pred)
         else:
@@ -270,7 +295,7 @@ def accuracy(run: ModeRun, _metric: str, references: dict[str, dict[str, int]],
             f.problems.append(f"cannot score: {exc}")
     formula = "EEMBC runner formulas" if eembc else "MLCommons runner formulas"
     for f in (top, auc):
-        f.source = source + (f" vs {scored.label_file}" if scored.label_file else
+        f.source = records.source + (f" vs {scored.label_file}" if scored.label_file else
                              " vs the labels written in results.json") + f" ({formula})"
     return top, auc, scored
 
