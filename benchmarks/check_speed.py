@@ -31,7 +31,8 @@ Both checkers run as separate processes, as a user runs them, on the same tree i
   ``--jobs 1`` (one process: the CPU figure without any worker overhead).
 
 The two run alternately (one untimed warm-up round first, which fills a private bytecode
-cache: see :func:`bytecode_env`). Prints wall times (best of ``--repeat``) and the CPU time
+cache and a private rule-set cache: see :func:`bytecode_env`). Prints wall times (best of
+``--repeat``) and the CPU time
 (user + system) of that run, ours/official for both, each process's peak RSS, and the
 start-up time of ``tinyperf --help`` and ``tinyperf check --help``. The goal is the wall
 ratio on an idle machine; on a shared one the CPU ratio is the steadier figure.
@@ -180,11 +181,14 @@ def bytecode_env(tmp: Path) -> dict[str, str]:
     An installed package is byte-compiled by pip; a development checkout run with
     ``PYTHONDONTWRITEBYTECODE=1`` recompiles all ~50 tinyperf modules on every start (~0.1-0.2
     s), which measures the checkout, not the checker. Both checkers get the same treatment
-    (the official one and pandas too), in ``tmp`` so the source tree stays untouched.
+    (the official one and pandas too), in ``tmp`` so the source tree stays untouched. Our
+    layered rule sets are cached the same way (``tinyperf.rules.ruleset``), in ``tmp`` too,
+    so the warm-up fills it and a cache left by an earlier run plays no part.
     """
     env = dict(os.environ)
     env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
+    env["TINYPERF_RULES_CACHE_DIR"] = str(tmp / "rules-cache")
     return env
 
 

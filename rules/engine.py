@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from tinyperf.formats.errors import DatasetError
-from tinyperf.harness.run.datasets import read_labels
+from tinyperf.harness.run.datasets import label_map
 from tinyperf.rules.checks import KINDS
 from tinyperf.rules.context import BenchFigures, Context, Key
 from tinyperf.rules.ruleset import Rule, RuleSet
@@ -83,21 +83,30 @@ class Report:
                 "results": [asdict(r) for r in self.rows]}
 
 
-def reference_labels(ruleset: RuleSet, ref_dir: Path | None) -> dict[str, dict[str, dict[str, int]]]:
+def reference_labels(ruleset: RuleSet, ref_dir: Path | None,
+                     benchmarks: Iterable[str] | None = None
+                     ) -> dict[str, dict[str, dict[str, int]]]:
     """model -> label file -> {file: class} for every allowed label file found, then
-    every superseded one (recognised and scored, reported on its own: ic_vww.md 5)."""
+    every superseded one (recognised and scored, reported on its own: ic_vww.md 5);
+    ``benchmarks``: only the models of these benchmark folder names (a tree's)."""
     out: dict[str, dict[str, dict[str, int]]] = {}
     if ref_dir is None:
         return out
-    for setting in ruleset.settings["benchmarks"].values():
+    settings = ruleset.settings["benchmarks"]
+    if benchmarks is not None:
+        aliases = ruleset.settings.get("aliases") or {}
+        wanted = {aliases.get(name, name) for name in benchmarks}
+        settings = {name: s for name, s in settings.items() if name in wanted}
+    for setting in settings.values():
         for name in [*setting.get("label_files", []),
                      *setting.get("superseded_label_files", [])]:
-            path = Path(ref_dir) / setting["model"] / name
+            if name in out.get(setting["model"], {}):
+                continue  # another benchmark of the same model (kws01 closed and open)
             try:
-                rows = read_labels(path)
+                labels = label_map(Path(ref_dir) / setting["model"] / name)
             except DatasetError:
                 continue
-            out.setdefault(setting["model"], {})[name] = {r.file: int(r.label) for r in rows}
+            out.setdefault(setting["model"], {})[name] = labels
     return out
 
 
@@ -186,7 +195,7 @@ def check(tree: Tree, ruleset: RuleSet, ref_dir: Path | None = None,
           waive: Iterable[str] = (), jobs: int = 1) -> Report:
     """Run every enabled rule of ``ruleset`` on ``tree`` (``jobs``: see
     :func:`recompute_tree`)."""
-    labels = reference_labels(ruleset, ref_dir)
+    labels = reference_labels(ruleset, ref_dir, (b.name for _s, _y, b in tree.benchmarks()))
     figures = recompute_tree(tree, ruleset.settings, labels, ref_dir, jobs)
     report = Report(tree.label, ruleset.version)
     waived = set(waive)

@@ -3,21 +3,37 @@
 YAML is read with the safe loader only (libyaml's ``CSafeLoader`` when PyYAML has it: the
 same constructor, ~10x faster than the pure-Python parser on every ``check``): tags such as
 ``!!python/object`` are refused, never constructed.
+
+A packaged rule set, once layered and validated, is kept in a cache file named by a hash of
+everything it is derived from (the rule files' bytes, this module's and the schema's source,
+the check kinds, the tinyperf version), as Python keeps bytecode: a ``check`` then reads one
+small file instead of importing PyYAML and parsing six (~20 ms before the first folder is
+read). Any change to those inputs is a different name; a cache that cannot be read or
+written is ignored.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import os
+import pickle
 import re
+import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from tinyperf.rules import schema
 from tinyperf.rules.schema import RuleSetError, validate_document
 
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+import tinyperf
+
 DATA_DIR = Path(__file__).resolve().parent / "data"
+#: Where layered packaged rule sets are cached; set to an empty string: no cache.
+ENV_CACHE_DIR = "TINYPERF_RULES_CACHE_DIR"
+DEFAULT_CACHE_DIR = Path("~/.cache/tinyperf/rules")
 VERSIONS = ("v1.0", "v1.1", "v1.2", "v1.3", "v1.4")
 DEFAULT_VERSION = "v1.4"
 
@@ -63,8 +79,11 @@ def shown_path(path: Path) -> str:
 
 
 def read_yaml(path: Path) -> Any:
+    import yaml  # only when a rule set is not cached: ~12 ms of a check's start
+
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
+        return yaml.load(path.read_text(encoding="utf-8"),
+                         Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except FileNotFoundError:
         raise RuleSetError("rule file not found", shown_path(path)) from None
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
@@ -97,9 +116,78 @@ def resolve_version(version: str) -> tuple[str, str]:
 
 
 def load_ruleset(version: str = DEFAULT_VERSION, data_dir: Path = DATA_DIR) -> RuleSet:
-    """The layered rule set of ``version`` (``v1.3``) from ``data_dir``."""
+    """The layered rule set of ``version`` (``v1.3``) from ``data_dir`` (the packaged one
+    through the cache)."""
     from tinyperf.rules.checks import KINDS  # the closed set of kinds
 
+    if Path(data_dir) != DATA_DIR:
+        return _layered(version, Path(data_dir), set(KINDS))
+    inputs = _cache_inputs(version, KINDS)
+    cache = _cache_file(version, inputs)
+    if cache is not None:
+        try:
+            stored, cached = pickle.loads(cache.read_bytes())
+            if stored == inputs and isinstance(cached, RuleSet):
+                return cached
+        except Exception:  # absent, truncated, from another Python: parse the files
+            pass
+    ruleset = _layered(version, DATA_DIR, set(KINDS))
+    if cache is not None:
+        _store(cache, pickle.dumps((inputs, ruleset), pickle.HIGHEST_PROTOCOL))
+    return ruleset
+
+
+def cache_dir() -> Path | None:
+    """``$TINYPERF_RULES_CACHE_DIR`` or ``~/.cache/tinyperf/rules``; None: caching is off."""
+    env = os.environ.get(ENV_CACHE_DIR)
+    if env is not None:
+        return Path(env).expanduser() if env else None
+    return DEFAULT_CACHE_DIR.expanduser()
+
+
+def _cache_inputs(version: str, kinds: Iterable[str]) -> bytes | None:
+    """Everything a packaged rule set is derived from, as bytes (None: unreadable)."""
+    parts = [f"{version}\0{tinyperf.__version__}\0{sorted(kinds)}".encode()]
+    try:
+        for name in sorted(p.name for p in DATA_DIR.glob("*.yaml")):
+            parts.append(name.encode() + b"\0" + (DATA_DIR / name).read_bytes())
+        for module in (__file__, schema.__file__):  # the code that layers and validates
+            parts.append(Path(module).read_bytes())
+    except OSError:
+        return None
+    return b"\0\0".join(parts)
+
+
+def _cache_file(version: str, inputs: bytes | None) -> Path | None:
+    """The cache file for these inputs. The name's checksum only spreads versions and
+    edits over files: a cached set is used only if its stored inputs equal these, byte for
+    byte (no hash import on the start path, no collision to trust)."""
+    folder = cache_dir()
+    if folder is None or inputs is None:
+        return None
+    return folder / f"ruleset-{version}-{zlib.crc32(inputs):08x}{zlib.adler32(inputs):08x}.pickle"
+
+
+def _store(path: Path, data: bytes) -> None:
+    """Write atomically: a concurrent check reads the old file or the new one, never half."""
+    import tempfile  # only when a rule set was not cached
+
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".ruleset-")
+    except OSError:  # a read-only home: the files are parsed again next time
+        return
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+
+
+def _layered(version: str, data_dir: Path, kinds: set[str]) -> RuleSet:
+    """Read, validate and layer the rule files of ``version`` (no cache)."""
     chain: list[tuple[Path, dict[str, Any]]] = []
     name: str | None = version if version.endswith(".yaml") else f"{version}.yaml"
     seen = set()
@@ -109,7 +197,7 @@ def load_ruleset(version: str = DEFAULT_VERSION, data_dir: Path = DATA_DIR) -> R
             raise RuleSetError("'extends' loops back to this file", shown_path(path))
         seen.add(path)
         doc = read_yaml(path)
-        validate_document(doc, shown_path(path), set(KINDS))
+        validate_document(doc, shown_path(path), kinds)
         chain.append((path, doc))
         name = doc.get("extends")
     settings: dict[str, Any] = {}

@@ -21,7 +21,7 @@ from tinyperf.formats import eembc_log, metrics
 from tinyperf.formats.errors import DatasetError, SessionError
 from tinyperf.harness.energy import integrate
 from tinyperf.harness.energy.errors import MonitorError
-from tinyperf.harness.run.datasets import read_labels
+from tinyperf.harness.run.datasets import label_map
 
 LOG_TXT = "log.txt"
 _MODES = {"p": "performance", "a": "accuracy", "e": "energy"}
@@ -211,7 +211,7 @@ def _registry_labels(model: str, reference_dir: Path | None) -> dict[str, int] |
     except (ModelError, KeyError, OSError) as exc:
         return f"no label list for {model} ({exc}); set TINYPERF_REFERENCE_DIR"
     try:
-        return {row.file: int(row.label) for row in read_labels(path)}
+        return label_map(path)
     except DatasetError as exc:
         return str(exc)
 

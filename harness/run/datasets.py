@@ -7,6 +7,7 @@ results.json.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +43,24 @@ class Input:
 
 def read_labels(path: Path) -> list[LabelRow]:
     """Parse a label file (no header; ``kws01-open`` style spaces after commas accepted)."""
+    rows = [LabelRow(fields[0], fields[1], fields[2], *(fields[3:] or (None, None)), number)
+            for number, fields in _label_fields(path)]
+    if not rows:
+        raise DatasetError("label file has no rows", path=path)
+    return rows
+
+
+def label_map(path: Path) -> dict[str, int]:
+    """``{file: class}`` of a label file, read and checked as :func:`read_labels` does (the
+    checker's form: no row records)."""
+    labels = {fields[0]: int(fields[2]) for _number, fields in _label_fields(path)}
+    if not labels:
+        raise DatasetError("label file has no rows", path=path)
+    return labels
+
+
+def _label_fields(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """(line number, stripped fields) of every non-blank row, each one checked."""
     if not path.exists():
         raise DatasetError("label file not found", path=path)
     if not path.is_file():  # a folder, or a named pipe that would block the read forever
@@ -52,7 +71,6 @@ def read_labels(path: Path) -> list[LabelRow]:
         raise DatasetError("label file not found", path=path) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise DatasetError(f"cannot read label file: {exc}", path=path) from exc
-    rows = []
     for number, raw in enumerate(text.splitlines(), start=1):
         if not raw.strip():
             continue
@@ -66,11 +84,7 @@ def read_labels(path: Path) -> list[LabelRow]:
             if not value.lstrip("-").isdigit():
                 raise DatasetError(f"field {name!r} is not an integer: {value!r}",
                                    path=path, line=number)
-        extra = fields[3:] if len(fields) == 5 else [None, None]
-        rows.append(LabelRow(fields[0], fields[1], fields[2], extra[0], extra[1], number))
-    if not rows:
-        raise DatasetError("label file has no rows", path=path)
-    return rows
+        yield number, fields
 
 
 def windows(row: LabelRow, data: bytes) -> list[bytes]:

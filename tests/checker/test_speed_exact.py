@@ -1,7 +1,8 @@
 """#18 speed changes that must not change a single figure: the median without
 ``np.median``, the OvR classes without the plain ``np.unique`` (both import numpy.ma),
 the check without the cyclic collector, the model verifier imported only when a tree has
-a model file.
+a model file, accuracy scored by column, the official patterns tried only on lines that
+hold their fixed text, reference labels read only for the tree's benchmarks.
 """
 
 from __future__ import annotations
@@ -76,3 +77,89 @@ def test_check_without_model_files_does_not_load_the_verifier() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          env=env, timeout=100, check=True).stdout
     assert out.split() == ["False", "False"]
+
+
+def _file_scores_by_loop(records, normalised):
+    """The per-record reference: normalise each vector, average per file in first-seen
+    order, each file's label its first record's."""
+    sums, counts, labels = {}, {}, {}
+    for name, label, values in records:
+        v = np.asarray(values, dtype=float)
+        if normalised and v.size > 1 and v.sum() > 0:
+            v = v / v.sum()
+        sums[name] = sums.get(name, 0) + v
+        counts[name] = counts.get(name, 0) + 1
+        labels.setdefault(name, int(label))
+    return list(sums), [labels[n] for n in sums], [sums[n] / counts[n] for n in sums]
+
+
+@pytest.mark.parametrize("windows", [1, 3])
+@pytest.mark.parametrize("normalised", [True, False])
+def test_scores_by_file_is_the_per_record_average(windows: int, normalised: bool) -> None:
+    rng = np.random.default_rng(windows)
+    names = [f"f{i % 50}.bin" for i in range(50 * windows)]
+    rng.shuffle(names)
+    records = [(n, int(n[1:-4]) % 12, tuple(rng.integers(-128, 128, 12) / 127.0))
+               for n in names]
+    fs = metrics.file_scores(records, normalised=normalised)
+    files, labels, means = _file_scores_by_loop(records, normalised)
+    assert fs.files == files and fs.y_true.tolist() == labels
+    np.testing.assert_allclose(fs.y_pred, np.vstack(means), rtol=1e-12, atol=0)
+    assert fs.windows == [windows] * 50
+    # columns in, same scores out (the checker's form)
+    by_column = metrics.scores_by_file(*zip(*records), normalised=normalised)
+    assert by_column.files == fs.files and (by_column.y_pred == fs.y_pred).all()
+
+
+def test_scores_by_file_errors_are_numpy_s() -> None:
+    """Values that do not stream as floats take numpy's own conversion and its error."""
+    with pytest.raises(ValueError, match=r"b\.bin: results of 1 values after 2"):
+        metrics.scores_by_file(["a.bin", "b.bin"], [0, 1], [[0.1, 0.9], [1.0]])
+    assert metrics.scores_by_file(["a"], [1], [["0.25", "0.75"]]).y_pred.tolist() == \
+        [[0.25, 0.75]]  # numeric strings convert, as np.asarray converts them
+    with pytest.raises(ValueError):
+        metrics.scores_by_file(["a"], [1], [["x", "0.75"]])
+
+
+def _official_by_every_line(text: str) -> dict[str, str | None]:
+    """The official patterns tried on every line (the reference for the prefiltered one)."""
+    from tinyperf.submissions.claims import OFFICIAL, OFFICIAL_SWW
+
+    found: dict[str, str | None] = dict.fromkeys(OFFICIAL)
+    found.update(dict.fromkeys(k for keys in OFFICIAL_SWW for k in keys))
+    for line in text.splitlines():
+        for key, (pattern, how) in OFFICIAL.items():
+            if m := (pattern.match(line) if how == "match" else pattern.search(line)):
+                found[key] = m.group(1)
+        for keys, pattern in OFFICIAL_SWW.items():
+            if m := pattern.search(line):
+                found.update(zip(keys, m.groups()))
+    return found
+
+
+def test_official_values_only_skip_lines_that_cannot_match() -> None:
+    from tinyperf.submissions.claims import official_values
+
+    texts = [p.read_text(errors="replace") for p in sorted(REAL.parent.glob(
+        "real_submissions*/**/results.txt"))]
+    if not texts:
+        pytest.skip("real_submissions fixtures not present")
+    texts += ["x Top-1%: 91.5 x\nx Top 1% = 90\n0.1 ulp: AUC = 0.93\nAUC: 0.5\n",
+              "x  Median throughput is\t12.5 inf./sec. x\nMedian energy cost is 3.1 uJ/inf\n",
+              "Accuracy: 1 True positives, 2 False negatives, 3 False positives\n"
+              "Average duty cycle:0.5\nEstimated throughput: 9 inf./sec.\nPower  : 1.5 mW\n",
+              "no figure here\n\r\nTop1 AUC Power Median\n"]
+    for text in texts:
+        assert official_values(text) == _official_by_every_line(text)
+
+
+def test_labels_are_read_only_for_the_trees_benchmarks(reference_dir: Path) -> None:
+    from tinyperf.rules.engine import reference_labels
+    from tinyperf.rules.ruleset import load_ruleset
+
+    rules = load_ruleset("v1.3")
+    every = reference_labels(rules, reference_dir)
+    assert set(every) >= {"kws01", "ad01", "ic01", "vww01"}
+    some = reference_labels(rules, reference_dir, ["kws", "ic", "no-such-benchmark"])
+    assert some == {m: every[m] for m in ("kws01", "ic01")}
+    assert reference_labels(rules, reference_dir, []) == {}

@@ -2,7 +2,7 @@
 
 import pytest
 from tinyperf.formats.errors import DatasetError
-from tinyperf.harness.run.datasets import Dataset, LabelRow, read_labels, windows
+from tinyperf.harness.run.datasets import Dataset, LabelRow, label_map, read_labels, windows
 
 
 def write(tmp_path, name, text):
@@ -31,12 +31,20 @@ def test_spaces_after_commas_accepted(tmp_path):
     (",12,7\n", 1, "empty file name"),
     ("\n\n", None, "no rows"),
 ])
-def test_bad_label_files(tmp_path, text, line, what):
+@pytest.mark.parametrize("reader", [read_labels, label_map])
+def test_bad_label_files(tmp_path, text, line, what, reader):
     with pytest.raises(DatasetError) as err:
-        read_labels(write(tmp_path, "y.csv", text))
+        reader(write(tmp_path, "y.csv", text))
     assert what in str(err.value)
     assert err.value.line == line
     assert "y.csv" in str(err.value)
+
+
+@pytest.mark.parametrize("name", ["kws01/y_labels.csv", "ad01/y_labels.csv",
+                                  "ic01/y_labels_superseded.csv", "vww01/y_labels.csv"])
+def test_label_map_is_the_rows_file_to_class(reference_dir, name):
+    rows = read_labels(reference_dir / name)
+    assert label_map(reference_dir / name) == {r.file: int(r.label) for r in rows}
 
 
 def test_missing_label_file(tmp_path):
