@@ -10,7 +10,6 @@ Owns: log.txt lines ``{SSSSS.mmm} {source}: {message}``, results.txt of the runn
 
 from __future__ import annotations
 
-import functools
 import itertools
 import json
 import math
@@ -237,11 +236,6 @@ def _scan(out: EembcLog, st: _LogState, text: str, with_laps: bool, extras: bool
     st.host = _host_at(text, last, st)
 
 
-#: One float object per distinct printed value: int8 DUTs print at most 256 of them, so an
-#: accuracy log's ~12 values per input cost a lookup (2x faster than ``float``) and no memory.
-_float = functools.lru_cache(maxsize=4096)(float)
-
-
 RESULTS_SEEN = 4096
 _MISSING: Any = object()
 
@@ -249,7 +243,7 @@ _MISSING: Any = object()
 def _floats(values: str) -> tuple[float, ...] | None:
     """``m-results-[...]`` values; empty items are skipped, a damaged line gives None."""
     try:
-        return tuple(map(_float, values.split(",")))  # the common case, at C speed
+        return tuple(map(float, values.split(",")))  # the common case, at C speed
     except ValueError:
         pass
     try:

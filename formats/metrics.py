@@ -148,12 +148,19 @@ def top1(y_true: np.ndarray, y_pred: np.ndarray) -> float:
     return float(100.0 * np.mean(np.argmax(y_pred, axis=1) == y_true))
 
 
-def _average_ranks(values: np.ndarray) -> np.ndarray:
-    """1-based ranks, ties given their average rank (``scipy.stats.rankdata``'s default),
-    in numpy alone: importing scipy.stats costs more than a whole check."""
-    _uniq, inverse, counts = np.unique(values, return_inverse=True, return_counts=True)
-    ends = np.cumsum(counts)
-    return (ends - (counts - 1) / 2.0)[inverse.ravel()]
+def _rank_sum(ordered: np.ndarray, values: np.ndarray) -> float:
+    """Sum of the 1-based ranks of ``values`` in the sorted ``ordered``, ties given their
+    average rank (``scipy.stats.rankdata``'s default: importing scipy.stats costs more than
+    a whole check). A value with L smaller and R smaller-or-equal holds ranks L+1..R."""
+    left = np.searchsorted(ordered, values, side="left")
+    right = np.searchsorted(ordered, values, side="right")
+    return float(((left + right + 1) / 2.0).sum())
+
+
+def _u_auc(ordered: np.ndarray, positives: np.ndarray, negatives: int) -> float:
+    """Mann-Whitney U of ``positives`` among all scores (``ordered``), over all pairs."""
+    pos = positives.size
+    return float((_rank_sum(ordered, positives) - pos * (pos + 1) / 2.0) / (pos * negatives))
 
 
 def auc_binary(y_true: Sequence[int] | np.ndarray, scores: Sequence[float] | np.ndarray) -> float:
@@ -166,20 +173,20 @@ def auc_binary(y_true: Sequence[int] | np.ndarray, scores: Sequence[float] | np.
     pos, neg = int((y == 1).sum()), int((y == 0).sum())
     if pos == 0 or neg == 0:
         raise ValueError("AUC needs both classes")
-    ranks = _average_ranks(s)
-    u = ranks[y == 1].sum() - pos * (pos + 1) / 2.0
-    return float(u / (pos * neg))
+    return _u_auc(np.sort(s), s[y == 1], neg)
 
 
 def auc_ovr_macro(y_true: np.ndarray, probs: np.ndarray) -> float:
     """One-vs-rest macro AUC over the classes present in ``y_true`` (sklearn ``ovr``)."""
     y = np.asarray(y_true).astype(int)
+    p = np.asarray(probs, dtype=float)
     # return_counts: the sorting path, not the plain call's, whose first use imports
     # numpy.ma (~10 ms of a check's start); the same sorted classes
-    classes = np.unique(y, return_counts=True)[0]
+    classes, counts = np.unique(y, return_counts=True)
     if classes.size < 2:
         raise ValueError("AUC needs at least two classes")
-    aucs = [auc_binary((y == c).astype(int), probs[:, c]) for c in classes]
+    ordered = np.sort(p, axis=0)  # every column at once; each class ranks its own
+    aucs = [_u_auc(ordered[:, c], p[y == c, c], y.size - n) for c, n in zip(classes, counts)]
     return float(np.mean(aucs))
 
 

@@ -90,7 +90,7 @@ def load(path: Path, label: str | None = None, *, read: bool = True) -> Tree:
     parts = [p for p in prefix.split("/") if p]
     for i in range(len(parts)):  # the folders above the walked one, as the structure sees them
         children["/".join(parts[:i])].append(Entry("/".join(parts[:i + 1]), "dir"))
-    _walk(path, prefix, 0, tree, children)
+    _walk(os.fspath(path), prefix, 0, tree, children)
     _structure(path, prefix, tree, children)
     if read:
         for _sub, _sys, bench in tree.benchmarks():
@@ -124,8 +124,9 @@ def _join(prefix: str, name: str) -> str:
     return f"{prefix}/{name}" if prefix else name
 
 
-def _walk(folder: Path, rel: str, depth: int, tree: Tree,
+def _walk(folder: str, rel: str, depth: int, tree: Tree,
           children: dict[str, list[Entry]]) -> None:
+    # plain str paths: a Path per folder (a round has ~700) costs ~4 ms of a check's start
     if depth > MAX_DEPTH:
         tree.problems.append(("too_deep", rel, f"nesting deeper than {MAX_DEPTH} levels"))
         return
@@ -142,10 +143,10 @@ def _walk(folder: Path, rel: str, depth: int, tree: Tree,
         tree.entries.append(entry)
         children[rel].append(entry)
         if entry.kind == "dir":
-            _walk(Path(item.path), entry.rel, depth + 1, tree, children)
+            _walk(item.path, entry.rel, depth + 1, tree, children)
 
 
-def _entry(item: os.DirEntry[str], rel: str, folder: Path) -> Entry:
+def _entry(item: os.DirEntry[str], rel: str, folder: str) -> Entry:
     if item.is_symlink():
         target = os.readlink(item.path)
         resolved = os.path.realpath(os.path.join(folder, target))

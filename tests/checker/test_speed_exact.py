@@ -163,3 +163,30 @@ def test_labels_are_read_only_for_the_trees_benchmarks(reference_dir: Path) -> N
     some = reference_labels(rules, reference_dir, ["kws", "ic", "no-such-benchmark"])
     assert some == {m: every[m] for m in ("kws01", "ic01")}
     assert reference_labels(rules, reference_dir, []) == {}
+
+
+def _auc_by_rank_table(y: np.ndarray, s: np.ndarray) -> float:
+    """The Mann-Whitney AUC from a full average-rank table (``rankdata``'s definition)."""
+    _uniq, inverse, counts = np.unique(s, return_inverse=True, return_counts=True)
+    ranks = (np.cumsum(counts) - (counts - 1) / 2.0)[inverse.ravel()]
+    pos, neg = int((y == 1).sum()), int((y == 0).sum())
+    return float((ranks[y == 1].sum() - pos * (pos + 1) / 2.0) / (pos * neg))
+
+
+def test_auc_from_sorted_scores_is_the_rank_table_s_to_the_last_bit() -> None:
+    rng = np.random.default_rng(18)
+    for trial in range(600):
+        n = int(rng.integers(2, 60))
+        s = [rng.random(n), rng.integers(0, 4, n) * 0.25, rng.normal(0, 3, n),
+             np.where(rng.random(n) < 0.2, np.nan, rng.random(n))][trial % 4]
+        y = rng.integers(0, 3 if trial % 3 == 0 else 2, n)  # a 2 is neither class
+        y[:2] = [0, 1]
+        assert metrics.auc_binary(y, s) == _auc_by_rank_table(y, s) or \
+            np.isnan(_auc_by_rank_table(y, s))
+        k = int(rng.integers(2, 6))
+        labels = rng.integers(0, k, n)
+        labels[:2] = [0, 1]
+        probs = rng.integers(0, 5, (n, k)) / 4.0
+        expected = np.mean([_auc_by_rank_table((labels == c).astype(int), probs[:, c])
+                            for c in np.unique(labels)])
+        assert metrics.auc_ovr_macro(labels, probs) == float(expected)
