@@ -190,3 +190,26 @@ def test_auc_from_sorted_scores_is_the_rank_table_s_to_the_last_bit() -> None:
         expected = np.mean([_auc_by_rank_table((labels == c).astype(int), probs[:, c])
                             for c in np.unique(labels)])
         assert metrics.auc_ovr_macro(labels, probs) == float(expected)
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, "1"), ("2", "2")])
+def test_check_starts_no_blas_threads(tmp_path: Path, given: str | None,
+                                      expected: str) -> None:
+    """numpy's OpenBLAS would start a spinning thread per CPU at import (~0.1 s of CPU taken
+    from the forked workers' cores): ``check`` asks for one, unless the user set a count."""
+    if not REAL.is_dir():
+        pytest.skip("real_submissions fixtures not present")
+    code = ("import os, sys\n"
+            "from tinyperf.cli.main import main\n"
+            f"main(['check', {str(REAL / 'v1.3')!r}, '--format', 'csv', '-o', "
+            f"{str(tmp_path / 'out.csv')!r}])\n"
+            "import numpy\n"
+            "print(os.environ.get('OPENBLAS_NUM_THREADS'), len(os.listdir('/proc/self/task')))\n")
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if given is not None:
+        env["OPENBLAS_NUM_THREADS"] = given
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=env, timeout=100, check=True).stdout.split()
+    assert out[0] == expected
+    if given is None and os.path.isdir("/proc/self/task"):
+        assert out[1] == "1"  # no thread besides the main one

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,11 @@ def register(subparsers: Any) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
+    if "numpy" not in sys.modules:
+        # numpy's OpenBLAS starts a thread per CPU at import, which spins ~0.1 s of CPU
+        # waiting for work: the check makes no BLAS call, and the spin takes the core its
+        # forked workers need (the user's own setting wins)
+        os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from tinyperf.api import check_rounds
     from tinyperf.formats.errors import ConfigError
     from tinyperf.rules import render
