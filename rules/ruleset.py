@@ -91,6 +91,7 @@ def read_yaml(path: Path) -> Any:
 
 
 _RE_ROUND = re.compile(r"^v(\d+)\.(\d+)$")
+_RE_CACHE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
 def _round_key(version: str) -> tuple[int, int]:
@@ -163,8 +164,8 @@ def _cache_file(version: str, inputs: bytes | None) -> Path | None:
     edits over files: a cached set is used only if its stored inputs equal these, byte for
     byte (no hash import on the start path, no collision to trust)."""
     folder = cache_dir()
-    if folder is None or inputs is None:
-        return None
+    if folder is None or inputs is None or not _RE_CACHE_NAME.match(version):
+        return None  # off, unreadable, or a version name that is no file name part
     return folder / f"ruleset-{version}-{zlib.crc32(inputs):08x}{zlib.adler32(inputs):08x}.pickle"
 
 

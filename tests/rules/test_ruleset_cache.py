@@ -101,3 +101,11 @@ def test_a_check_with_a_warm_cache_does_not_import_yaml(tmp_path: Path) -> None:
     runs = [subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                            text=True, check=True).stdout.strip() for _ in range(2)]
     assert runs == ["True", "False"]
+
+
+def test_a_version_that_is_no_file_name_part_is_not_cached(data: Path, tmp_path: Path) -> None:
+    (data / "sub").mkdir()
+    # a rule file in a subfolder (its ``extends`` names files of the data folder, as all do)
+    (data / "sub" / "x.yaml").write_text((data / "v1.3.yaml").read_text())
+    load_ruleset("sub/x", data_dir=data)
+    assert not list((tmp_path / "cache").rglob("*.pickle"))
