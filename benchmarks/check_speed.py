@@ -32,10 +32,10 @@ Both checkers run as separate processes, as a user runs them, on the same tree i
 
 The two run alternately (one untimed warm-up round first, which fills a private bytecode
 cache and a private rule-set cache: see :func:`bytecode_env`). Prints wall times (best of
-``--repeat``) and the CPU time
-(user + system) of that run, ours/official for both, each process's peak RSS, and the
-start-up time of ``tinyperf --help`` and ``tinyperf check --help``. The goal is the wall
-ratio on an idle machine; on a shared one the CPU ratio is the steadier figure.
+``--repeat``) and the CPU time (user + system) of that run, ours/official for both, each
+process's peak RSS, and the start-up time of ``tinyperf --help`` and ``tinyperf check
+--help``. The goal is the wall ratio on an idle machine; on a shared one the CPU ratio is the
+steadier figure.
 Usage: python benchmarks/check_speed.py [--copies 15] [--repeat 3] [--official-python PY]
 """
 

@@ -296,7 +296,7 @@ def accuracy(run: ModeRun, _metric: str, references: dict[str, dict[str, int]],
     formula = "EEMBC runner formulas" if eembc else "MLCommons runner formulas"
     for f in (top, auc):
         f.source = records.source + (f" vs {scored.label_file}" if scored.label_file else
-                             " vs the labels written in results.json") + f" ({formula})"
+                                     " vs the labels written in results.json") + f" ({formula})"
     return top, auc, scored
 
 
